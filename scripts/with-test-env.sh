@@ -6,11 +6,22 @@ set -eu
 if [ "${CV_IN_TEST_ENV:-}" = 1 ]; then
 	# Inside the D-Bus session: unlock a fresh keyring, then run the command.
 	mkdir -p "$HOME/.local/share/keyrings"
-	eval "$(printf 'testpass' | gnome-keyring-daemon --unlock --components=secrets)"
-	export GNOME_KEYRING_CONTROL
-	trap 'kill "$GNOME_KEYRING_PID" 2>/dev/null || true' EXIT
+	# --foreground keeps the daemon our child, so it is stopped with us.
+	printf 'testpass' | gnome-keyring-daemon --foreground --unlock --components=secrets >/dev/null 2>&1 &
+	keyring_pid=$!
+	trap 'kill "$keyring_pid" 2>/dev/null || true' EXIT
+	i=0
+	until dbus-send --session --print-reply --dest=org.freedesktop.DBus /org/freedesktop/DBus \
+		org.freedesktop.DBus.NameHasOwner string:org.freedesktop.secrets 2>/dev/null | grep -q true; do
+		i=$((i + 1))
+		if [ $i -gt 100 ]; then echo "with-test-env: gnome-keyring did not start" >&2; exit 1; fi
+		sleep 0.1
+	done
+	set +e
 	"$@"
-	exit $?
+	rc=$?
+	kill "$keyring_pid" 2>/dev/null
+	exit $rc
 fi
 
 # A private HOME keeps the test keyring apart from the user's own.
