@@ -91,8 +91,9 @@ type StationInfo struct {
 	BeaconAddr string `json:"beacon_addr"`
 	// CAFingerprint is [Fingerprint] of the station's TLS CA certificate.
 	CAFingerprint string `json:"ca_fingerprint"`
-	// AuditKeyName is the name in the audit checkpoints' signed notes.
-	AuditKeyName string `json:"audit_key_name,omitempty"`
+	// AuditVerifierKey is the note verifier key (golang.org/x/mod/sumdb/note)
+	// that checks the audit log's signed checkpoints.
+	AuditVerifierKey string `json:"audit_verifier_key,omitempty"`
 	// IssuedAt is when the station produced this info.
 	IssuedAt time.Time `json:"issued_at"`
 }
