@@ -6,8 +6,11 @@ import (
 	"crypto/ed25519"
 	"errors"
 	"io"
+	"strings"
 	"testing"
 	"time"
+
+	"filippo.io/age"
 )
 
 func TestRoundTrip(t *testing.T) {
@@ -79,3 +82,196 @@ func TestOpenChecks(t *testing.T) {
 		})
 	}
 }
+
+// TestSealFreshIdentity: Covers spec I1. Each document gets its own hybrid
+// identity, the payload is encrypted to it alone, and neither the manifest
+// nor the grant carries it.
+func TestSealFreshIdentity(t *testing.T) {
+	a, b := newFixture(t, 100), newFixture(t, 100)
+	if a.id.String() == b.id.String() || a.id.Recipient() == b.id.Recipient() {
+		t.Fatal("two documents share a document identity")
+	}
+	hdr, err := age.ExtractHeader(bytes.NewReader(a.payload))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stanzas []string
+	for _, line := range strings.Split(string(hdr), "\n") {
+		if strings.HasPrefix(line, "-> ") {
+			stanzas = append(stanzas, strings.Fields(line)[1])
+		}
+	}
+	if len(stanzas) != 1 || stanzas[0] != "mlkem768x25519" {
+		t.Fatalf("payload stanzas %v, want exactly one mlkem768x25519", stanzas)
+	}
+	// The identity's bytes are not in anything that leaves the station.
+	secret := a.id.String()
+	parsed, err := ParseDocumentIdentity(secret)
+	if err != nil || parsed.String() != secret {
+		t.Fatalf("identity does not round-trip: %v", err)
+	}
+	for name, b := range map[string][]byte{"manifest": a.manifest, "grant": a.grant, "payload": a.payload} {
+		if bytes.Contains(b, []byte(secret)) || bytes.Contains(bytes.ToLower(b), []byte(strings.ToLower(secret[len("AGE-SECRET-KEY-PQ-1"):len("AGE-SECRET-KEY-PQ-1")+20]))) {
+			t.Errorf("%s contains the document identity", name)
+		}
+	}
+	if len(a.grant) != len(b.grant) {
+		t.Errorf("grant sizes differ (%d, %d): a grant must carry a fixed-size sealed key only", len(a.grant), len(b.grant))
+	}
+	// And the payload opens with the identity alone, as any age client would.
+	r, err := age.Decrypt(bytes.NewReader(a.payload), parsed.id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, _ := io.ReadAll(r)
+	if !bytes.Equal(got, a.plaintext) {
+		t.Fatal("payload does not decrypt to the plaintext with the identity")
+	}
+}
+
+// TestIssueGrantChecks: Covers spec I2. IssueGrant refuses to seal a key
+// for a manifest it did not sign, for another case or document, with a
+// payload that the identity does not open, or to a malformed device key.
+func TestIssueGrantChecks(t *testing.T) {
+	f := newFixture(t, 100)
+	other := newFixture(t, 100)
+	otherStation, _, _ := testKeys(t, 3)
+	cases := []struct {
+		name string
+		do   func() ([]byte, error)
+	}{
+		{"manifest of another station", func() ([]byte, error) {
+			return IssueGrant(f.gc, f.manifest, bytes.NewReader(f.payload), f.id, f.devPub, otherStation)
+		}},
+		{"other case", func() ([]byte, error) {
+			gc := f.gc
+			gc.CaseNumber = "2026-HOM-0118"
+			return IssueGrant(gc, f.manifest, bytes.NewReader(f.payload), f.id, f.devPub, f.stationPriv)
+		}},
+		{"other document", func() ([]byte, error) {
+			gc := f.gc
+			gc.DocumentID = "doc-10"
+			return IssueGrant(gc, f.manifest, bytes.NewReader(f.payload), f.id, f.devPub, f.stationPriv)
+		}},
+		{"payload of another document", func() ([]byte, error) {
+			return IssueGrant(f.gc, f.manifest, bytes.NewReader(other.payload), f.id, f.devPub, f.stationPriv)
+		}},
+		{"identity of another document", func() ([]byte, error) {
+			return IssueGrant(f.gc, f.manifest, bytes.NewReader(f.payload), other.id, f.devPub, f.stationPriv)
+		}},
+		{"device key too short", func() ([]byte, error) {
+			return IssueGrant(f.gc, f.manifest, bytes.NewReader(f.payload), f.id, f.devPub[:100], f.stationPriv)
+		}},
+		{"X25519 device key", func() ([]byte, error) {
+			return IssueGrant(f.gc, f.manifest, bytes.NewReader(f.payload), f.id, make([]byte, 32), f.stationPriv)
+		}},
+		{"expires before issued", func() ([]byte, error) {
+			gc := f.gc
+			gc.ExpiresAt = gc.IssuedAt
+			return IssueGrant(gc, f.manifest, bytes.NewReader(f.payload), f.id, f.devPub, f.stationPriv)
+		}},
+		{"zero issued-at", func() ([]byte, error) {
+			gc := f.gc
+			gc.IssuedAt = time.Time{}
+			return IssueGrant(gc, f.manifest, bytes.NewReader(f.payload), f.id, f.devPub, f.stationPriv)
+		}},
+		{"empty officer", func() ([]byte, error) {
+			gc := f.gc
+			gc.OfficerID = ""
+			return IssueGrant(gc, f.manifest, bytes.NewReader(f.payload), f.id, f.devPub, f.stationPriv)
+		}},
+		{"control character in scope", func() ([]byte, error) {
+			gc := f.gc
+			gc.Scope = "view\r\nannotate"
+			return IssueGrant(gc, f.manifest, bytes.NewReader(f.payload), f.id, f.devPub, f.stationPriv)
+		}},
+		{"nil identity", func() ([]byte, error) {
+			return IssueGrant(f.gc, f.manifest, bytes.NewReader(f.payload), nil, f.devPub, f.stationPriv)
+		}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			g, err := c.do()
+			if err == nil || g != nil {
+				t.Fatalf("IssueGrant succeeded (%d bytes), want an error", len(g))
+			}
+		})
+	}
+	// Empty case and document are filled from the manifest.
+	gc := f.gc
+	gc.CaseNumber, gc.DocumentID = "", ""
+	g, err := IssueGrant(gc, f.manifest, bytes.NewReader(f.payload), f.id, f.devPub, f.stationPriv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pg, err := ParseGrant(g, f.stationPub)
+	if err != nil || pg.CaseNumber != "2026-HOM-0117" || pg.DocumentID != "doc-9" {
+		t.Fatalf("filled grant: %+v, %v", pg, err)
+	}
+}
+
+func TestSealDocumentChecks(t *testing.T) {
+	station, _, _ := testKeys(t, 1)
+	good := Manifest{CaseNumber: "C-1", DocumentID: "D-1", MediaType: "application/pdf", CreatedAt: testNow}
+	cases := []struct {
+		name string
+		mod  func(*Manifest)
+		want error
+	}{
+		{"empty case", func(m *Manifest) { m.CaseNumber = "" }, nil},
+		{"long title", func(m *Manifest) { m.Title = strings.Repeat("x", maxTitle+1) }, ErrTooLarge},
+		{"invalid UTF-8", func(m *Manifest) { m.DocumentID = "\xff" }, nil},
+		{"escape in title", func(m *Manifest) { m.Title = "\x1b[2J" }, nil},
+		{"version 2", func(m *Manifest) { m.Version = 2 }, ErrUnsupportedVersion},
+		{"before 1970", func(m *Manifest) { m.CreatedAt = time.Date(1969, 1, 1, 0, 0, 0, 0, time.UTC) }, nil},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			m := good
+			c.mod(&m)
+			var payload bytes.Buffer
+			_, _, err := SealDocument(&payload, strings.NewReader("x"), m, station)
+			if err == nil || c.want != nil && !errors.Is(err, c.want) {
+				t.Fatalf("got %v, want %v", err, c.want)
+			}
+			if payload.Len() != 0 {
+				t.Fatalf("%d bytes written before the manifest was checked", payload.Len())
+			}
+		})
+	}
+	// Version 1 given explicitly is fine; CreatedAt is kept to the nanosecond in UTC.
+	m := good
+	m.Version = 1
+	m.CreatedAt = time.Date(2026, 12, 3, 21, 0, 0, 123456789, time.FixedZone("EST", -5*3600))
+	var payload bytes.Buffer
+	mb, _, err := SealDocument(&payload, strings.NewReader("x"), m, station)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pm, err := ParseManifest(mb, station.Public().(ed25519.PublicKey))
+	if err != nil || !pm.CreatedAt.Equal(m.CreatedAt) || pm.CreatedAt.Location() != time.UTC {
+		t.Fatalf("created-at %v, want %v in UTC (%v)", pm.CreatedAt, m.CreatedAt, err)
+	}
+}
+
+func TestSealTooLarge(t *testing.T) {
+	if testing.Short() {
+		t.Skip("streams 1 GiB through the sealer")
+	}
+	station, _, _ := testKeys(t, 1)
+	var n int64
+	_, _, err := SealDocument(writerFunc(func(p []byte) (int, error) { n += int64(len(p)); return len(p), nil }),
+		io.LimitReader(zeroReader{}, MaxPlaintextSize+1),
+		Manifest{CaseNumber: "C", DocumentID: "D", MediaType: "x/y", CreatedAt: testNow}, station)
+	if !errors.Is(err, ErrTooLarge) {
+		t.Fatalf("got %v, want ErrTooLarge", err)
+	}
+}
+
+type writerFunc func([]byte) (int, error)
+
+func (f writerFunc) Write(p []byte) (int, error) { return f(p) }
+
+type zeroReader struct{}
+
+func (zeroReader) Read(p []byte) (int, error) { clear(p); return len(p), nil }

@@ -44,11 +44,11 @@ type OpenOptions struct {
 // (ErrTooLarge); the manifest's and the grant's signatures and encodings
 // (ErrTampered, ErrUnsupportedVersion); that the grant names this manifest's
 // hash, case and document (ErrTampered), this device (ErrWrongDevice) and,
-// when opts.OfficerID is set, this officer (ErrWrongOfficer); the validity
-// window (ErrExpired); the HPKE unwrap of the file key (ErrWrongDevice);
-// that payloadSize equals the manifest's payload size and that the age
-// header and final chunk authenticate with the file key and give the
-// manifest's plaintext size (ErrTampered).
+// when opts.OfficerID is set, this officer (ErrWrongOfficer); that
+// payloadSize equals the manifest's payload size (ErrTampered); the
+// validity window (ErrExpired); the HPKE unwrap of the file key
+// (ErrWrongDevice); that the age header and the final chunk authenticate
+// with the file key and give the manifest's plaintext size (ErrTampered).
 //
 // payload must stay readable while the Document is in use.
 func Open(signedManifest, grant []byte, payload io.ReaderAt, payloadSize int64, dev Device, station ed25519.PublicKey, opts *OpenOptions) (*Document, error) {
@@ -79,6 +79,9 @@ func Open(signedManifest, grant []byte, payload io.ReaderAt, payloadSize int64, 
 	if opts.OfficerID != "" && g.OfficerID != opts.OfficerID {
 		return nil, fmt.Errorf("%w: grant %s was issued to officer %q", ErrWrongOfficer, g.GrantID, g.OfficerID)
 	}
+	if payloadSize != m.PayloadSize {
+		return nil, fmt.Errorf("%w: payload is %d bytes, the manifest says %d", ErrTampered, payloadSize, m.PayloadSize)
+	}
 	now := time.Now
 	if opts.Now != nil {
 		now = opts.Now
@@ -95,21 +98,24 @@ func Open(signedManifest, grant []byte, payload io.ReaderAt, payloadSize int64, 
 		return nil, err
 	}
 	defer clear(fileKey)
-	if payloadSize != m.PayloadSize {
-		return nil, fmt.Errorf("%w: payload is %d bytes, the manifest says %d", ErrTampered, payloadSize, m.PayloadSize)
-	}
+	return openPayload(payload, fileKey, m, g.GrantContext)
+}
+
+// openPayload opens the age payload with the unwrapped file key and checks
+// it against the manifest. The caller has checked everything else.
+func openPayload(payload io.ReaderAt, fileKey []byte, m *Manifest, gc GrantContext) (*Document, error) {
 	if payload == nil {
 		return nil, errors.New("bundle: no payload")
 	}
 	src := &ioErrorReaderAt{r: payload}
-	r, size, err := age.DecryptReaderAt(src, payloadSize, age.NewInjectedFileKeyIdentity(fileKey))
+	r, size, err := age.DecryptReaderAt(src, m.PayloadSize, age.NewInjectedFileKeyIdentity(fileKey))
 	if err != nil {
 		return nil, payloadError(err)
 	}
 	if size != m.PlaintextSize {
 		return nil, fmt.Errorf("%w: payload holds %d bytes of plaintext, the manifest says %d", ErrTampered, size, m.PlaintextSize)
 	}
-	doc := &Document{m: *m, g: g.GrantContext, size: size}
+	doc := &Document{m: *m, g: gc, size: size}
 	doc.r.Store(&r)
 	return doc, nil
 }

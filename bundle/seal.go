@@ -15,7 +15,8 @@ import (
 // DocumentIdentity and returns the signed manifest and that identity.
 //
 // The caller fills m's CaseNumber, DocumentID, Title, MediaType and
-// CreatedAt (a zero CreatedAt means now). SealDocument computes Version,
+// CreatedAt (a zero CreatedAt means now). Version may be 0 or Version;
+// others fail with ErrUnsupportedVersion. SealDocument computes
 // PlaintextSize, PlaintextSHA256 and PayloadSize itself and ignores what m
 // holds there. Documents above MaxPlaintextSize fail with ErrTooLarge; the
 // bytes already written to payload must then be discarded.
@@ -27,7 +28,9 @@ func SealDocument(payload io.Writer, plaintext io.Reader, m Manifest, station ed
 		m.CreatedAt = time.Now()
 	}
 	// Check the caller's fields before writing anything.
-	m.Version = Version
+	if m.Version == 0 {
+		m.Version = Version
+	}
 	m.PlaintextSize, m.PayloadSize = 0, 1
 	if err := m.validate(); err != nil {
 		return nil, nil, err
@@ -77,7 +80,9 @@ func ManifestForPayload(payload io.Reader, m Manifest, id *DocumentIdentity, sta
 	if m.CreatedAt.IsZero() {
 		m.CreatedAt = time.Now()
 	}
-	m.Version = Version
+	if m.Version == 0 {
+		m.Version = Version
+	}
 	m.PlaintextSize, m.PayloadSize = 0, 1
 	if err := m.validate(); err != nil {
 		return nil, err
