@@ -293,7 +293,7 @@ func (s *Store) Put(ctx context.Context, name string, value []byte) error {
 		return fmt.Errorf("keystore: put %q: %w: %d bytes, at most %d", name, ErrTooLarge, len(value), MaxValueSize)
 	}
 	enc := base64.StdEncoding.EncodeToString(value)
-	_, err := s.run(ctx, "put "+name, false, func(j *job) error {
+	_, err := s.run(ctx, fmt.Sprintf("put %q", name), false, func(j *job) error {
 		return s.writeIndexed(j, name, enc)
 	})
 	return err
@@ -346,7 +346,7 @@ func (s *Store) Get(ctx context.Context, name string) ([]byte, error) {
 	if !ValidName(name) {
 		return nil, fmt.Errorf("keystore: get %q: %w", name, ErrInvalidName)
 	}
-	return s.run(ctx, "get "+name, false, func(j *job) error {
+	return s.run(ctx, fmt.Sprintf("get %q", name), false, func(j *job) error {
 		return s.readItem(j, name)
 	})
 }
@@ -384,7 +384,7 @@ func (s *Store) Delete(ctx context.Context, name string) error {
 	if !ValidName(name) {
 		return fmt.Errorf("keystore: delete %q: %w", name, ErrInvalidName)
 	}
-	_, err := s.run(ctx, "delete "+name, true, func(j *job) error {
+	_, err := s.run(ctx, fmt.Sprintf("delete %q", name), true, func(j *job) error {
 		if err := s.bdelete(name); err != nil {
 			return fmt.Errorf("keystore: delete %q: %w", name, err)
 		}

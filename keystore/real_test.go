@@ -1,0 +1,579 @@
+//go:build linux
+
+package keystore_test
+
+// Tests against a real Secret Service (gnome-keyring-daemon over D-Bus).
+//
+// The tests in this process use the session bus of the test environment
+// (scripts/with-test-env.sh: dbus-run-session with an unlocked
+// gnome-keyring). The failure paths cannot share that bus: godbus caches
+// its session connection per process. They re-run this test binary as a
+// helper (selected by the CV_KEYSTORE_HELPER variable, see TestMain) under
+// a bus of their own: a dbus-run-session with a gnome-keyring-daemon that
+// is never unlocked, or no bus at all. Every process a helper starts
+// carries a token in its environment; the parent checks by that token that
+// none outlives the test.
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/godbus/dbus/v5"
+
+	"caseviewer/keystore"
+)
+
+const (
+	helperEnv = "CV_KEYSTORE_HELPER"       // helper mode
+	tokenEnv  = "CV_KEYSTORE_HELPER_TOKEN" // marks every process a helper starts
+	svcEnv    = "CV_KEYSTORE_HELPER_SERVICE"
+	resultTag = "KEYSTORE-HELPER-RESULT "
+)
+
+func TestMain(m *testing.M) {
+	if mode := os.Getenv(helperEnv); mode != "" {
+		os.Exit(runHelper(mode))
+	}
+	os.Exit(m.Run())
+}
+
+// need skips the test when something the machine may lack is missing, and
+// fails it when CI=true (CI must run it).
+func need(t *testing.T, ok bool, format string, args ...any) {
+	t.Helper()
+	if ok {
+		return
+	}
+	msg := fmt.Sprintf(format, args...)
+	if os.Getenv("CI") == "true" {
+		t.Fatalf("CI=true but %s", msg)
+	}
+	t.Skipf("skipped: %s (run under ./scripts/with-test-env.sh)", msg)
+}
+
+func haveCmd(name string) bool {
+	_, err := exec.LookPath(name)
+	return err == nil
+}
+
+func randomHex(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// realStore opens a Store on the real keyring under a unique service name
+// and removes everything it stored when the test ends.
+func realStore(t *testing.T) (*keystore.Store, string) {
+	t.Helper()
+	need(t, os.Getenv("DBUS_SESSION_BUS_ADDRESS") != "", "no D-Bus session (DBUS_SESSION_BUS_ADDRESS unset)")
+	need(t, haveCmd("secret-tool"), "secret-tool (libsecret-tools) not installed")
+	service := "org.caseviewer.test." + randomHex(6)
+	s := keystore.Open(service)
+	ctx := context.Background()
+	err := s.Put(ctx, "probe", []byte("probe"))
+	need(t, err == nil, "no usable Secret Service: %v", err)
+	t.Cleanup(func() {
+		_ = s.DeleteAllExceptIdentity(context.Background())
+		_ = s.DeleteIdentity(context.Background())
+	})
+	if err := s.Delete(ctx, "probe"); err != nil {
+		t.Fatal(err)
+	}
+	return s, service
+}
+
+// lookup asks secret-tool, a separate libsecret client, for an item.
+func lookup(t *testing.T, service, user string) (string, bool) {
+	t.Helper()
+	out, err := exec.Command("secret-tool", "lookup", "service", service, "username", user).Output()
+	var ee *exec.ExitError
+	if errors.As(err, &ee) && ee.ExitCode() == 1 {
+		return "", false
+	}
+	if err != nil {
+		t.Fatalf("secret-tool lookup: %v", err)
+	}
+	return string(out), true
+}
+
+var itemPath = regexp.MustCompile(`(?m)^\[/[^\]]*\]$`)
+
+// search lists the usernames secret-tool finds under service.
+func search(t *testing.T, service string) []string {
+	t.Helper()
+	out, err := exec.Command("secret-tool", "search", "--all", "service", service).CombinedOutput()
+	var ee *exec.ExitError
+	if err != nil && !(errors.As(err, &ee) && ee.ExitCode() == 1) {
+		t.Fatalf("secret-tool search: %v: %s", err, out)
+	}
+	var users []string
+	for _, line := range strings.Split(string(out), "\n") {
+		if u, ok := strings.CutPrefix(line, "attribute.username = "); ok {
+			users = append(users, u)
+		}
+	}
+	if n := len(itemPath.FindAllString(string(out), -1)); n != len(users) {
+		t.Fatalf("secret-tool search: %d items but %d usernames %q", n, len(users), users)
+	}
+	return users
+}
+
+func TestRealKeyring(t *testing.T) {
+	s, service := realStore(t)
+	ctx := context.Background()
+	value := []byte("grant content key \x00\xff")
+
+	start := time.Now()
+	if err := s.Put(ctx, "grant/CASE-1:doc-1", value); err != nil {
+		t.Fatal(err)
+	}
+	putTook := time.Since(start)
+	got, ok := lookup(t, service, "grant/CASE-1:doc-1")
+	if !ok || got != base64.StdEncoding.EncodeToString(value) {
+		t.Fatalf("secret-tool sees %q, %v; want the base64 of the value", got, ok)
+	}
+	if idx, ok := lookup(t, service, ".index"); !ok || !strings.Contains(idx, "grant/CASE-1:doc-1") {
+		t.Fatalf("index item %q, %v", idx, ok)
+	}
+	start = time.Now()
+	back, err := s.Get(ctx, "grant/CASE-1:doc-1")
+	getTook := time.Since(start)
+	if err != nil || !bytes.Equal(back, value) {
+		t.Fatalf("Get = %q, %v", back, err)
+	}
+	t.Logf("real keyring: Put %v, Get %v", putTook.Round(time.Microsecond), getTook.Round(time.Microsecond))
+
+	// The largest value fits the keyring as 2,560 characters.
+	big := bytes.Repeat([]byte{0xa5}, keystore.MaxValueSize)
+	if err := s.Put(ctx, "big", big); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := lookup(t, service, "big"); len(got) != 2560 {
+		t.Fatalf("largest value stored as %d characters", len(got))
+	}
+	if err := s.Put(ctx, "bigger", append(big, 1)); !errors.Is(err, keystore.ErrTooLarge) {
+		t.Fatalf("too large: %v", err)
+	}
+	if _, ok := lookup(t, service, "bigger"); ok {
+		t.Fatal("a refused value reached the keyring")
+	}
+
+	if err := s.Delete(ctx, "grant/CASE-1:doc-1"); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := lookup(t, service, "grant/CASE-1:doc-1"); ok {
+		t.Fatal("secret-tool still finds the deleted item")
+	}
+	if _, err := s.Get(ctx, "grant/CASE-1:doc-1"); !errors.Is(err, keystore.ErrNotFound) {
+		t.Fatalf("Get deleted: %v", err)
+	}
+
+	id := newIdentity(t)
+	if err := s.SaveIdentity(ctx, id); err != nil {
+		t.Fatal(err)
+	}
+	if v, ok := lookup(t, service, ".identity"); !ok || !strings.HasPrefix(v, "cvid1:") {
+		t.Fatal("secret-tool does not find the identity")
+	}
+	for _, n := range []string{"session", "cache-key"} {
+		if err := s.Put(ctx, n, []byte(n)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	users := search(t, service)
+	if len(users) != 5 { // big, session, cache-key, .index, .identity
+		t.Fatalf("before the wipe secret-tool finds %q", users)
+	}
+	start = time.Now()
+	if err := s.DeleteAllExceptIdentity(ctx); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("real keyring: wipe of 3 items and the index %v", time.Since(start).Round(time.Microsecond))
+	if users := search(t, service); len(users) != 1 || users[0] != ".identity" {
+		t.Fatalf("after the wipe secret-tool finds %q, want only .identity", users)
+	}
+	loaded, err := s.LoadIdentity(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !loaded.SigningPublic().Equal(id.SigningPublic()) || !loaded.HPKEPublic().Equal(id.HPKEPublic()) {
+		t.Fatal("loaded identity differs")
+	}
+	if err := s.DeleteIdentity(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if users := search(t, service); len(users) != 0 {
+		t.Fatalf("after DeleteIdentity secret-tool finds %q", users)
+	}
+	if _, err := s.LoadIdentity(ctx); !errors.Is(err, keystore.ErrNotFound) {
+		t.Fatalf("LoadIdentity after delete: %v", err)
+	}
+}
+
+// helperResult is what a helper process reports.
+type helperResult struct {
+	Calls []helperCall
+	Note  string
+}
+
+type helperCall struct {
+	Op          string
+	Err         string
+	Unavailable bool
+	TimedOut    bool
+	TookMS      float64
+	LimitMS     float64
+}
+
+// runHelper runs inside the helper process and returns its exit code.
+func runHelper(mode string) int {
+	res, err := helperMain(mode)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "helper %s: %v\n", mode, err)
+		return 1
+	}
+	j, _ := json.Marshal(res)
+	fmt.Printf("%s%s\n", resultTag, j)
+	return 0
+}
+
+func helperMain(mode string) (*helperResult, error) {
+	service := os.Getenv(svcEnv)
+	res := &helperResult{}
+	call := func(s *keystore.Store, op string, f func(context.Context) error) {
+		start := time.Now()
+		err := f(context.Background())
+		c := helperCall{Op: op, TookMS: ms(time.Since(start)), LimitMS: ms(s.Timeout())}
+		if err != nil {
+			c.Err = err.Error()
+			c.Unavailable = errors.Is(err, keystore.ErrKeyringUnavailable)
+			c.TimedOut = errors.Is(err, context.DeadlineExceeded)
+		}
+		res.Calls = append(res.Calls, c)
+	}
+	switch mode {
+	case "nobus":
+		s := keystore.Open(service)
+		call(s, "put", func(ctx context.Context) error { return s.Put(ctx, "x", []byte("v")) })
+		call(s, "get", func(ctx context.Context) error { _, err := s.Get(ctx, "x"); return err })
+		call(s, "wipe", func(ctx context.Context) error { return s.DeleteAllExceptIdentity(ctx) })
+		return res, nil
+	case "locked":
+		return res, helperLocked(service, res, call)
+	}
+	return nil, fmt.Errorf("unknown helper mode %q", mode)
+}
+
+func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
+
+// helperLocked runs inside a private dbus-run-session: it makes a login
+// keyring with a password and an item in it, restarts the daemon without
+// unlocking, and times calls against the locked keyring.
+func helperLocked(service string, res *helperResult, call func(*keystore.Store, string, func(context.Context) error)) error {
+	if err := os.MkdirAll(filepath.Join(os.Getenv("HOME"), ".local/share/keyrings"), 0o700); err != nil {
+		return err
+	}
+	conn, err := dbus.SessionBus()
+	if err != nil {
+		return fmt.Errorf("private session bus: %w", err)
+	}
+	unlocked, err := startDaemon(conn, "testpass", "--foreground", "--unlock", "--components=secrets")
+	if err != nil {
+		return err
+	}
+	s := keystore.Open(service)
+	if err := s.Put(context.Background(), "grant", []byte("stored while unlocked")); err != nil {
+		stopDaemon(unlocked)
+		return fmt.Errorf("put into the unlocked keyring: %w", err)
+	}
+	stopDaemon(unlocked)
+	unlockedDone := time.Now()
+
+	locked, err := startDaemon(conn, "", "--foreground", "--components=secrets")
+	if err != nil {
+		return err
+	}
+	res.Note = fmt.Sprintf("DISPLAY=%q; locked daemon up in %v", os.Getenv("DISPLAY"), time.Since(unlockedDone).Round(time.Millisecond))
+	defer func() {
+		start := time.Now()
+		stopDaemon(locked)
+		res.Note += fmt.Sprintf("; stopped in %v", time.Since(start).Round(time.Millisecond))
+	}()
+	s = keystore.Open(service) // default limit
+	call(s, "get", func(ctx context.Context) error { _, err := s.Get(ctx, "grant"); return err })
+	s = keystore.Open(service, keystore.WithTimeout(time.Second))
+	call(s, "put", func(ctx context.Context) error { return s.Put(ctx, "grant", []byte("new")) })
+	return nil
+}
+
+// startDaemon starts gnome-keyring-daemon as a child and waits until it
+// owns the Secret Service name (asking the bus directly, which does not
+// activate another daemon).
+func startDaemon(conn *dbus.Conn, password string, args ...string) (*exec.Cmd, error) {
+	cmd := exec.Command("gnome-keyring-daemon", args...)
+	if password != "" {
+		cmd.Stdin = strings.NewReader(password)
+	}
+	cmd.Stdout = os.Stderr
+	cmd.Stderr = os.Stderr
+	if err := cmd.Start(); err != nil {
+		return nil, err
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		var has bool
+		err := conn.BusObject().Call("org.freedesktop.DBus.NameHasOwner", 0, "org.freedesktop.secrets").Store(&has)
+		if err == nil && has {
+			return cmd, nil
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	stopDaemon(cmd)
+	return nil, errors.New("gnome-keyring-daemon did not take org.freedesktop.secrets within 10s")
+}
+
+func stopDaemon(cmd *exec.Cmd) {
+	_ = cmd.Process.Signal(syscall.SIGTERM)
+	done := make(chan struct{})
+	go func() { _ = cmd.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		_ = cmd.Process.Kill()
+		<-done
+	}
+}
+
+// helperEnvironment is the parent's environment without its bus and
+// keyring, plus the given variables.
+func helperEnvironment(extra ...string) []string {
+	drop := map[string]bool{
+		"DBUS_SESSION_BUS_ADDRESS": true, "GNOME_KEYRING_CONTROL": true, "HOME": true,
+		"XDG_RUNTIME_DIR": true, "XDG_DATA_HOME": true, "XDG_CONFIG_HOME": true, "XDG_CACHE_HOME": true,
+		"DISPLAY": true, helperEnv: true, tokenEnv: true, svcEnv: true,
+	}
+	var env []string
+	for _, kv := range os.Environ() {
+		k, _, _ := strings.Cut(kv, "=")
+		if !drop[k] {
+			env = append(env, kv)
+		}
+	}
+	return append(env, extra...)
+}
+
+// runHelperProcess runs this test binary as a helper, checks that nothing
+// it started is left running, and returns its result.
+func runHelperProcess(t *testing.T, argv []string, env []string, token string) *helperResult {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
+	cmd.Env = env
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	start := time.Now()
+	err := cmd.Run()
+	defer checkNoLeftovers(t, token)
+	t.Logf("helper process ran %v", time.Since(start).Round(time.Millisecond))
+	if err != nil {
+		t.Fatalf("helper %q: %v\nstdout:\n%s\nstderr:\n%s", argv, err, stdout.String(), stderr.String())
+	}
+	sc := bufio.NewScanner(&stdout)
+	for sc.Scan() {
+		if j, ok := strings.CutPrefix(sc.Text(), resultTag); ok {
+			var res helperResult
+			if err := json.Unmarshal([]byte(j), &res); err != nil {
+				t.Fatal(err)
+			}
+			return &res
+		}
+	}
+	t.Fatalf("helper printed no result\nstdout:\n%s\nstderr:\n%s", stdout.String(), stderr.String())
+	return nil
+}
+
+// checkNoLeftovers waits up to 5 s for every process carrying token to end,
+// then kills and reports any that remain.
+func checkNoLeftovers(t *testing.T, token string) {
+	t.Helper()
+	var left []int
+	for deadline := time.Now().Add(5 * time.Second); ; {
+		left = processesWith(tokenEnv + "=" + token)
+		if len(left) == 0 || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if len(left) > 0 {
+		var desc []string
+		for _, pid := range left {
+			cmdline, _ := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
+			desc = append(desc, fmt.Sprintf("%d %s", pid, bytes.ReplaceAll(cmdline, []byte{0}, []byte{' '})))
+			_ = syscall.Kill(pid, syscall.SIGKILL)
+		}
+		t.Errorf("processes outlived the helper (killed now): %s", strings.Join(desc, "; "))
+	}
+}
+
+// processesWith lists live processes whose environment holds kv.
+func processesWith(kv string) []int {
+	entries, _ := os.ReadDir("/proc")
+	var pids []int
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil || pid == os.Getpid() {
+			continue
+		}
+		env, err := os.ReadFile(fmt.Sprintf("/proc/%d/environ", pid))
+		if err != nil {
+			continue
+		}
+		for _, v := range bytes.Split(env, []byte{0}) {
+			if string(v) == kv {
+				pids = append(pids, pid)
+				break
+			}
+		}
+	}
+	return pids
+}
+
+// privateDisplay starts an Xvfb of the test's own, so that the unlock
+// prompt of the locked keyring appears (and waits, as it would for a
+// person) without touching the display other tests use.
+func privateDisplay(t *testing.T) string {
+	t.Helper()
+	if !haveCmd("Xvfb") {
+		return ""
+	}
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	cmd := exec.Command("Xvfb", "-displayfd", "3", "-nolisten", "tcp", "-screen", "0", "640x480x24")
+	cmd.ExtraFiles = []*os.File{w}
+	// Not marked with the token: it is ours to stop, after the helper.
+	cmd.Env = helperEnvironment()
+	if err := cmd.Start(); err != nil {
+		w.Close()
+		t.Fatal(err)
+	}
+	w.Close()
+	t.Cleanup(func() {
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+	})
+	line, err := bufio.NewReader(r).ReadString('\n')
+	n, err2 := strconv.Atoi(strings.TrimSpace(line))
+	if err != nil || err2 != nil {
+		t.Fatalf("Xvfb gave no display number: %q, %v", line, err)
+	}
+	return fmt.Sprintf(":%d", n)
+}
+
+// TestLockedKeyring runs calls against a gnome-keyring-daemon whose login
+// keyring exists but was never unlocked, on a private bus.
+func TestLockedKeyring(t *testing.T) {
+	need(t, haveCmd("dbus-run-session"), "dbus-run-session (dbus) not installed")
+	need(t, haveCmd("gnome-keyring-daemon"), "gnome-keyring-daemon not installed")
+	token := randomHex(8)
+	display := privateDisplay(t)
+	env := helperEnvironment(
+		helperEnv+"=locked", tokenEnv+"="+token, svcEnv+"=org.caseviewer.test.locked",
+		"HOME="+t.TempDir(), "NO_AT_BRIDGE=1", "DISPLAY="+display,
+	)
+	res := runHelperProcess(t, []string{"dbus-run-session", "--", os.Args[0], "-test.run=^$"}, env, token)
+	t.Logf("helper: %s", res.Note)
+	if len(res.Calls) != 2 {
+		t.Fatalf("helper made %d calls, want 2", len(res.Calls))
+	}
+	for _, c := range res.Calls {
+		t.Logf("locked keyring: %s returned %q after %.1f ms (limit %.0f ms)", c.Op, c.Err, c.TookMS, c.LimitMS)
+		if !c.Unavailable {
+			t.Errorf("%s on a locked keyring: %q, want ErrKeyringUnavailable", c.Op, c.Err)
+		}
+		if c.TookMS > c.LimitMS+float64(slack/time.Millisecond) {
+			t.Errorf("%s took %.1f ms, limit %.0f ms", c.Op, c.TookMS, c.LimitMS)
+		}
+		if display != "" && !c.TimedOut {
+			// With a display the daemon shows an unlock prompt and waits.
+			t.Errorf("%s did not wait for the prompt: %q", c.Op, c.Err)
+		}
+	}
+	if res.Calls[0].LimitMS != float64(keystore.DefaultTimeout/time.Millisecond) {
+		t.Errorf("first call limit %.0f ms, want the default", res.Calls[0].LimitMS)
+	}
+}
+
+// TestNoSecretService points the bus address at a socket nobody listens on.
+func TestNoSecretService(t *testing.T) {
+	token := randomHex(8)
+	env := helperEnvironment(
+		helperEnv+"=nobus", tokenEnv+"="+token, svcEnv+"=org.caseviewer.test.nobus",
+		"HOME="+t.TempDir(),
+		"DBUS_SESSION_BUS_ADDRESS=unix:path="+filepath.Join(t.TempDir(), "no-bus-here"),
+	)
+	res := runHelperProcess(t, []string{os.Args[0], "-test.run=^$"}, env, token)
+	checkAllUnavailable(t, "dead bus socket", res)
+}
+
+// TestNoSessionBus leaves the bus address unset: the Store must fail
+// without letting godbus auto-launch a bus (a fake dbus-launch on PATH
+// records any attempt).
+func TestNoSessionBus(t *testing.T) {
+	for _, f := range []string{"bus", "dbus-session"} {
+		p := filepath.Join("/run/user", strconv.Itoa(os.Getuid()), f)
+		if _, err := os.Stat(p); err == nil {
+			t.Skipf("this machine has a user bus at %s: a missing DBUS_SESSION_BUS_ADDRESS cannot be shown here", p)
+		}
+	}
+	token := randomHex(8)
+	bin := t.TempDir()
+	marker := filepath.Join(bin, "dbus-launch-ran")
+	script := "#!/bin/sh\ntouch " + marker + "\nexit 1\n"
+	if err := os.WriteFile(filepath.Join(bin, "dbus-launch"), []byte(script), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	env := helperEnvironment(
+		helperEnv+"=nobus", tokenEnv+"="+token, svcEnv+"=org.caseviewer.test.nobus",
+		"HOME="+t.TempDir(), "PATH="+bin+string(os.PathListSeparator)+os.Getenv("PATH"),
+	)
+	res := runHelperProcess(t, []string{os.Args[0], "-test.run=^$"}, env, token)
+	checkAllUnavailable(t, "no session bus", res)
+	if _, err := os.Stat(marker); err == nil {
+		t.Fatal("dbus-launch was run: a bus would have been auto-launched")
+	}
+}
+
+func checkAllUnavailable(t *testing.T, what string, res *helperResult) {
+	t.Helper()
+	if len(res.Calls) == 0 {
+		t.Fatal("helper made no calls")
+	}
+	for _, c := range res.Calls {
+		t.Logf("%s: %s returned %q after %.2f ms", what, c.Op, c.Err, c.TookMS)
+		if !c.Unavailable || c.TimedOut {
+			t.Errorf("%s: %s gave %q; want an immediate ErrKeyringUnavailable", what, c.Op, c.Err)
+		}
+	}
+}
