@@ -28,6 +28,7 @@ type CasesScreen struct {
 
 	all, shown []CaseSummary
 	found      CaseSummary
+	resultRow  *fyne.Container
 
 	// The request-access dialog, while shown.
 	Reason   *SafeEntry
@@ -146,14 +147,16 @@ func (u *UI) showCases() {
 			u.showCase(c.ID)
 		}
 	}
+	s.resultRow = container.NewBorder(nil, nil, nil, s.RequestAccess, s.Result)
+	s.resultRow.Hide()
 	top := container.NewVBox(
 		container.NewBorder(nil, nil, widget.NewLabelWithStyle("My cases", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}), nil),
 		container.NewBorder(nil, nil, nil, s.Find, s.Search),
-		s.Progress, s.Status,
-		container.NewBorder(nil, nil, nil, s.RequestAccess, s.Result),
+		s.Progress, s.Status, s.resultRow, widget.NewSeparator(),
 	)
 	u.Cases = s
 	u.setContent("cases", "Cases", u.withNav(container.NewBorder(top, nil, nil, nil, s.List)))
+	u.Window.Canvas().Focus(s.Search)
 	u.loadCases(s)
 }
 
@@ -197,6 +200,16 @@ func (s *CasesScreen) filter(q string) {
 	s.List.Refresh()
 }
 
+// showResult shows msg under the search, or hides the row when empty.
+func (s *CasesScreen) showResult(msg string) {
+	s.Result.SetText(msg)
+	if msg == "" {
+		s.resultRow.Hide()
+	} else {
+		s.resultRow.Show()
+	}
+}
+
 // lookupCase finds a case by number at the station: one the officer may
 // open is opened, another is offered for an access request.
 func (u *UI) lookupCase(s *CasesScreen) {
@@ -206,12 +219,12 @@ func (u *UI) lookupCase(s *CasesScreen) {
 		return
 	}
 	s.RequestAccess.Hide()
-	s.Result.SetText("")
+	s.showResult("")
 	u.run(func(ctx context.Context) func() {
 		c, err := u.backend.LookupCase(ctx, num)
 		return func() {
 			if err != nil {
-				s.Result.SetText("")
+				s.showResult("")
 				u.showError("Find case", err)
 				return
 			}
@@ -220,7 +233,7 @@ func (u *UI) lookupCase(s *CasesScreen) {
 				return
 			}
 			s.found = c
-			s.Result.SetText(fmt.Sprintf("Case %s is not one of yours. You can ask a supervisor of its unit for access.", c.Number))
+			s.showResult(fmt.Sprintf("Case %s is not one of yours. You can ask a supervisor of its unit for access.", c.Number))
 			s.RequestAccess.Show()
 		}
 	})
@@ -253,7 +266,7 @@ func (u *UI) showRequestAccess(s *CasesScreen) {
 					return
 				}
 				s.RequestAccess.Hide()
-				s.Result.SetText(fmt.Sprintf("Request for case %s sent. You will see the decision under Requests.", c.Number))
+				s.showResult(fmt.Sprintf("Request for case %s sent. You will see the decision under Requests.", c.Number))
 			}
 		})
 	})

@@ -118,6 +118,8 @@ func (u *UI) openDocument(detail CaseDetail, info DocumentInfo) {
 	s.busy("Fetching and decrypting the document…")
 	officer := *u.officer
 	gen := u.gen
+	// Open at fit-width when the view has been laid out.
+	viewW := float64(s.Scroll.Size().Width) - 2*float64(theme.Padding()) - 16
 	u.logf("document open requested")
 	u.run(func(ctx context.Context) func() {
 		opened, err := u.backend.OpenDocument(ctx, detail.ID, info.ID)
@@ -146,6 +148,9 @@ func (u *UI) openDocument(detail CaseDetail, info DocumentInfo) {
 		}
 		count := doc.PageCount()
 		w, h, err := doc.PageSize(0)
+		if err == nil && w > 0 && viewW > 200 {
+			s.zoom = math.Max(minZoom, math.Min(maxZoom, viewW/w))
+		}
 		var img *image.RGBA
 		if err == nil {
 			img, err = doc.Render(ctx, 0, s.zoom*s.scale())
@@ -167,6 +172,7 @@ func (u *UI) openDocument(detail CaseDetail, info DocumentInfo) {
 			s.Title.SetText(fmt.Sprintf("%s · case %s", title, caseNum))
 			s.Strip.Refresh()
 			s.Annotations.Refresh()
+			s.annotHint()
 			s.setPage(0, img)
 			u.logf("first page shown %d ms after opening", time.Since(s.opening).Milliseconds())
 			if u.opts.Synchronous {
@@ -710,6 +716,7 @@ func (s *DocumentScreen) reloadAnnotations() {
 			}
 			s.annots = annots
 			s.Annotations.Refresh()
+			s.annotHint()
 			if _, ok := s.selected(); !ok {
 				s.sel = ""
 				s.EditNote.Disable()
@@ -719,6 +726,18 @@ func (s *DocumentScreen) reloadAnnotations() {
 			s.recompose()
 		}
 	})
+}
+
+// annotHint says what the annotation list holds when it is empty.
+func (s *DocumentScreen) annotHint() {
+	if len(s.annots) > 0 || s.AnnotateMode.Checked {
+		return
+	}
+	if s.canNote {
+		s.AnnotStatus.SetText("No annotations yet. Tick Draw highlight, then drag on the page.")
+	} else {
+		s.AnnotStatus.SetText("No annotations on this document.")
+	}
 }
 
 func (s *DocumentScreen) editSelected() {

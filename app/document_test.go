@@ -86,6 +86,10 @@ func TestDocumentNavigationAndWatermark(t *testing.T) {
 	}
 
 	w0 := d.ShownImage().Bounds().Dx()
+	if float32(w0) > d.Scroll.Size().Width || float32(w0) < d.Scroll.Size().Width/2 {
+		t.Errorf("document did not open at fit width: page %d px in a %v wide view", w0, d.Scroll.Size().Width)
+	}
+	label0 := d.ZoomLabel.Text
 	test.Tap(d.ZoomIn)
 	w1 := d.ShownImage().Bounds().Dx()
 	if w1 <= w0 {
@@ -95,11 +99,13 @@ func TestDocumentNavigationAndWatermark(t *testing.T) {
 	if w := d.ShownImage().Bounds().Dx(); w != w0 {
 		t.Errorf("zoom out with '-': width %d, want %d", w, w0)
 	}
-	if d.ZoomLabel.Text != "150%" {
-		t.Errorf("zoom label %q", d.ZoomLabel.Text)
+	if d.ZoomLabel.Text != label0 {
+		t.Errorf("zoom label %q, want %q", d.ZoomLabel.Text, label0)
 	}
+	test.Tap(d.ZoomIn)
+	test.Tap(d.ZoomIn)
 	test.Tap(d.FitWidth)
-	if w := d.ShownImage().Bounds().Dx(); w == w0 || float32(w) > d.Scroll.Size().Width {
+	if w := d.ShownImage().Bounds().Dx(); w != w0 {
 		t.Errorf("fit width: page %d px in a %v wide view", w, d.Scroll.Size().Width)
 	}
 	// Every rendered page is watermarked.

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+
+	"caseviewer/viewer"
 )
 
 // Explain turns an error from the backend or the renderer into a sentence a
@@ -52,6 +54,16 @@ func Explain(err error) string {
 		return "The desktop keyring (Secret Service) is not available or is locked. Unlock or start it, then try again."
 	case errors.Is(err, ErrNotFound):
 		return "Nothing was found with that name or number."
+	case errors.Is(err, viewer.ErrInvalidPDF), errors.Is(err, viewer.ErrPassword):
+		return "This document cannot be displayed: the file is damaged or in a form the viewer does not read. Tell the administrator who added it."
+	case errors.Is(err, viewer.ErrTooLarge):
+		return "This page is too large to display at this zoom. Zoom out and try again."
+	case errors.Is(err, viewer.ErrTimeout):
+		return "The document renderer took too long on this page and was restarted. Try again."
+	case errors.Is(err, viewer.ErrWatermark):
+		return "The page was not shown because its watermark could not be completed. Log in again."
+	case errors.Is(err, viewer.ErrClosed):
+		return "The document was closed. Open it again from the case."
 	case errors.Is(err, context.Canceled):
 		return "The operation was cancelled."
 	}

@@ -353,6 +353,10 @@ func (u *UI) installShortcuts() {
 	c := u.Window.Canvas()
 	c.SetOnTypedKey(func(ev *fyne.KeyEvent) {
 		u.touch()
+		if u.current == "banner" && (ev.Name == fyne.KeyReturn || ev.Name == fyne.KeyEnter) {
+			u.showLogin()
+			return
+		}
 		if u.Doc != nil && u.current == "document" {
 			u.Doc.typedKey(ev)
 		}

@@ -10,6 +10,8 @@ import (
 	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/widget"
+
+	"caseviewer/viewer"
 )
 
 // newTestUI builds the UI on a test app with a fake backend and renderer,
@@ -456,7 +458,8 @@ func TestClipboardNeverGetsCaseText(t *testing.T) {
 func TestExplainAlwaysASentence(t *testing.T) {
 	for _, err := range []error{ErrUnreachable, ErrWrongToken, ErrTokenExpired, ErrWrongPassword, &WrongPasswordError{AttemptsLeft: 2},
 		ErrAccountLocked, ErrDeviceRevoked, ErrNotEnrolled, ErrAccessDenied, ErrGrantExpired, ErrSelfApproval, ErrNotFound,
-		ErrAuditFailed, ErrSessionEnded, ErrTampered, ErrKeyringMissing} {
+		ErrAuditFailed, ErrSessionEnded, ErrTampered, ErrKeyringMissing,
+		viewer.ErrInvalidPDF, viewer.ErrPassword, viewer.ErrTooLarge, viewer.ErrTimeout, viewer.ErrWatermark, viewer.ErrClosed} {
 		s := Explain(err)
 		if strings.HasPrefix(s, "Something went wrong") || !strings.HasSuffix(s, ".") || s[0] < 'A' || s[0] > 'Z' {
 			t.Errorf("Explain(%v) = %q", err, s)
