@@ -340,6 +340,9 @@ func TestVerifyDetectsTampering(t *testing.T) {
 		{"cut back, rows deleted, no file, older checkpoint kept", func(*testing.T, *fixture) []string {
 			return append(cut(13), `DELETE FROM audit_checkpoints WHERE size > 16`)
 		}, true, []want{{ProblemCutBack, 13}}},
+		{"state row deleted", func(*testing.T, *fixture) []string {
+			return []string{`DELETE FROM audit_state`}
+		}, false, []want{{ProblemState, -1}}},
 		{"checkpoint signature altered", func(t *testing.T, f *fixture) []string {
 			var text []byte
 			if err := f.db.QueryRow(`SELECT note FROM audit_checkpoints WHERE size = 8`).Scan(&text); err != nil {

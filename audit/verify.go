@@ -48,6 +48,9 @@ const (
 	// ProblemBadCheckpoint: a stored checkpoint does not parse or its
 	// signature does not verify with the station's key.
 	ProblemBadCheckpoint ProblemKind = "bad-checkpoint"
+	// ProblemState: the log's state row (station and size) is missing or
+	// names another station.
+	ProblemState ProblemKind = "state"
 	// ProblemCheckpointMissing: a checkpoint in the checkpoint file is
 	// absent from the database (checkpoint rows were deleted), or the
 	// checkpoint file itself is missing.
@@ -184,16 +187,23 @@ func (v *verifier) addCheckpoint(c *Checkpoint, where string) {
 
 func (v *verifier) run(stationID, file string) error {
 	ctx, tx, rep := v.ctx, v.tx, v.rep
-	var id string
-	if err := tx.QueryRowContext(ctx, `SELECT station_id, size FROM audit_state WHERE id = 1`).Scan(&id, &rep.Size); err != nil {
-		return fmt.Errorf("log state: %w", err)
-	}
-	if id != stationID {
-		return fmt.Errorf("log belongs to station %q, key to %q", id, stationID)
-	}
 	var maxIdx, maxHash sql.NullInt64
 	if err := tx.QueryRowContext(ctx, `SELECT COUNT(*), MAX(idx) FROM audit_records`).Scan(&rep.Records, &maxIdx); err != nil {
 		return err
+	}
+	var id string
+	err := tx.QueryRowContext(ctx, `SELECT station_id, size FROM audit_state WHERE id = 1`).Scan(&id, &rep.Size)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		rep.Size = maxIdx.Int64 + 1
+		if !maxIdx.Valid {
+			rep.Size = 0
+		}
+		rep.add(-1, ProblemState, "the log's state row is missing; taking its size from the records (%d)", rep.Size)
+	case err != nil:
+		return fmt.Errorf("log state: %w", err)
+	case id != stationID:
+		rep.add(-1, ProblemState, "the log names station %q but the key is station %q's", id, stationID)
 	}
 	if err := tx.QueryRowContext(ctx, `SELECT MAX(id) FROM audit_hashes`).Scan(&maxHash); err != nil {
 		return err
