@@ -1,11 +1,120 @@
 #!/bin/sh
-# demo.sh: builds and runs Case Viewer against an embedded demo station.
+# demo.sh: the `make demo` runner. Builds the station and the desktop app into
+# a temporary folder, seeds a demo station there (`station demo`), serves it
+# on loopback with its beacon, issues an enrollment token, and starts Case
+# Viewer enrolled against it (the fingerprints it pinned are in its log).
+# Stopping the app (or Ctrl+C) stops the station and removes the folder.
+# It never touches the desktop's own keyring when gnome-keyring is
+# installed: the app then runs with a throwaway, unlocked one.
 set -eu
+if [ "${CV_DEMO_INNER:-}" = 1 ]; then
+	# Inside the demo's private D-Bus session: start a throwaway, unlocked
+	# keyring (stopped with us), then run the app.
+	mkdir -p "$HOME/.local/share/keyrings"
+	printf 'demo' | gnome-keyring-daemon --foreground --unlock --components=secrets >/dev/null 2>&1 &
+	keyring_pid=$!
+	trap 'kill "$keyring_pid" 2>/dev/null || true' EXIT
+	i=0
+	until dbus-send --session --print-reply --dest=org.freedesktop.DBus /org/freedesktop/DBus \
+		org.freedesktop.DBus.NameHasOwner string:org.freedesktop.secrets 2>/dev/null | grep -q true; do
+		i=$((i + 1))
+		[ $i -gt 50 ] && break
+		sleep 0.1
+	done
+	"$@"
+	exit $?
+fi
 cd "$(dirname "$0")/.."
-if [ ! -d cmd/station ] || [ ! -d cmd/caseviewer ]; then
-	echo "Case Viewer demo: the station and the desktop app are still being built."
-	echo "Coming next: 'station demo' seeds officers, cases and documents; the app"
-	echo "enrolls against it and opens the login screen."
-	go build ./... && echo "Everything that exists builds."
+PATH="$PATH:/usr/local/go/bin"
+say() { printf 'demo: %s\n' "$*"; }
+
+if [ ! -f cmd/station/main.go ] || [ ! -f cmd/caseviewer/main.go ]; then
+	say "the station or the desktop app is not built yet in this checkout; nothing to run."
 	exit 0
 fi
+if ! command -v go >/dev/null 2>&1; then
+	say "Go is not installed. Install Go 1.26 (https://go.dev/dl/) and run 'make demo' again."
+	exit 0
+fi
+if [ -z "${DISPLAY:-}" ] && [ -z "${WAYLAND_DISPLAY:-}" ]; then
+	say "no graphical display: run 'make demo' from a desktop session (or set DISPLAY)."
+	exit 0
+fi
+secrets_owner() {
+	command -v dbus-send >/dev/null 2>&1 || return 1
+	[ -n "${DBUS_SESSION_BUS_ADDRESS:-}" ] || return 1
+	for m in NameHasOwner; do
+		dbus-send --session --print-reply --dest=org.freedesktop.DBus /org/freedesktop/DBus \
+			org.freedesktop.DBus.$m string:org.freedesktop.secrets 2>/dev/null | grep -q 'boolean true' && return 0
+	done
+	dbus-send --session --print-reply --dest=org.freedesktop.DBus /org/freedesktop/DBus \
+		org.freedesktop.DBus.ListActivatableNames 2>/dev/null | grep -q '"org.freedesktop.secrets"'
+}
+keyring=""
+if command -v gnome-keyring-daemon >/dev/null 2>&1 && command -v dbus-run-session >/dev/null 2>&1 &&
+	command -v dbus-send >/dev/null 2>&1; then
+	keyring=private
+elif secrets_owner; then
+	keyring=desktop
+else
+	say "no desktop keyring found. Case Viewer keeps its device keys in the desktop keyring"
+	say "(the freedesktop Secret Service), and none answers on this session's D-Bus."
+	say "Install one and run 'make demo' again, e.g. on Debian or Ubuntu:"
+	say "    sudo apt-get install gnome-keyring dbus-x11"
+	exit 0
+fi
+
+work="$(mktemp -d "${TMPDIR:-/tmp}/caseviewer-demo.XXXXXX")"
+spid=""
+cleanup() {
+	if [ -n "$spid" ]; then kill "$spid" 2>/dev/null || true; wait "$spid" 2>/dev/null || true; fi
+	rm -rf "$work"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+bin="$work/bin"
+mkdir -p "$bin" "$work/home"
+say "building the station and the app (the first build compiles GLFW and takes a few minutes)..."
+go build -o "$bin/station" ./cmd/station
+go build -o "$bin/caseviewer" ./cmd/caseviewer
+
+data="$work/station"
+"$bin/station" demo --data "$data" >"$work/accounts.txt"
+port="${CASEVIEWER_DEMO_PORT:-18443}"
+bport="${CASEVIEWER_DEMO_BEACON_PORT:-18444}"
+"$bin/station" serve --data "$data" --listen "127.0.0.1:$port" --beacon "127.0.0.1:$bport" >"$work/station.log" 2>&1 &
+spid=$!
+i=0
+until grep -qi "listen\|serving" "$work/station.log" 2>/dev/null; do
+	i=$((i + 1))
+	if ! kill -0 "$spid" 2>/dev/null || [ $i -gt 100 ]; then
+		say "the demo station did not start:"
+		cat "$work/station.log" >&2
+		exit 1
+	fi
+	sleep 0.1
+done
+officer="${CASEVIEWER_DEMO_ENROLL_OFFICER:-}"
+if [ -z "$officer" ]; then
+	officer="$(awk 'tolower($0) ~ /detective/ { for (i = 1; i <= NF; i++) if ($i ~ /^[A-Z]+-?[0-9]+$/) { print $i; exit } }' "$work/accounts.txt")"
+fi
+token="$("$bin/station" enroll --officer "$officer" --data "$data" | awk 'NF { t = $NF } END { print t }')"
+
+echo
+cat "$work/accounts.txt"
+echo
+say "station: https://127.0.0.1:$port (beacon udp 127.0.0.1:$bport), log in $work/station.log"
+say "to see the wipe, stop the station while a document is open: kill $spid"
+say "starting Case Viewer..."
+
+export CASEVIEWER_STATION="127.0.0.1:$port" CASEVIEWER_ENROLL_TOKEN="$token"
+if [ "$keyring" = private ]; then
+	say "using a throwaway keyring for the demo (your own keyring is not touched)"
+	export HOME="$work/home" XDG_CONFIG_HOME="$work/home/.config" XDG_DATA_HOME="$work/home/.local/share" \
+		XDG_STATE_HOME="$work/home/.local/state" XDG_CACHE_HOME="$work/home/.cache"
+	CV_DEMO_INNER=1 dbus-run-session -- "$PWD/scripts/demo.sh" "$bin/caseviewer" || true
+else
+	export XDG_CONFIG_HOME="$work/home/.config" XDG_STATE_HOME="$work/home/.local/state" XDG_CACHE_HOME="$work/home/.cache"
+	"$bin/caseviewer" || true
+fi
+say "Case Viewer closed; stopping the demo station."
