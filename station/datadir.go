@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -17,6 +18,7 @@ import (
 	"time"
 
 	"caseviewer/audit"
+	"caseviewer/beacon"
 	"caseviewer/wire"
 )
 
@@ -378,6 +380,12 @@ func (s *Station) CAFingerprint() string { return wire.Fingerprint(s.caDER) }
 
 // AuditVerifierKey returns the note verifier key of the audit checkpoints.
 func (s *Station) AuditVerifierKey() string { return s.log.VerifierKey() }
+
+// ServeBeacon answers beacon requests on conn with the station's key until
+// ctx is done (see beacon.Serve).
+func (s *Station) ServeBeacon(ctx context.Context, conn net.PacketConn) error {
+	return beacon.Serve(ctx, conn, s.info.StationID, s.key, s.now)
+}
 
 // Dir returns the data folder.
 func (s *Station) Dir() string { return s.dir }
