@@ -18,9 +18,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"crypto/rand"
 	"encoding/base64"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -70,12 +68,6 @@ func need(t *testing.T, ok bool, format string, args ...any) {
 func haveCmd(name string) bool {
 	_, err := exec.LookPath(name)
 	return err == nil
-}
-
-func randomHex(n int) string {
-	b := make([]byte, n)
-	_, _ = rand.Read(b)
-	return hex.EncodeToString(b)
 }
 
 // realStore opens a Store on the real keyring under a unique service name

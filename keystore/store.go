@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -26,8 +27,9 @@ var (
 	// ErrInvalidName means a name or service is empty, too long, or uses
 	// characters outside the allowed set.
 	ErrInvalidName = errors.New("invalid keystore name")
-	// ErrCorrupt means an item the Store wrote (its index or the device
-	// identity) no longer parses.
+	// ErrCorrupt means an item the Store wrote (its index, a value or the
+	// device identity) no longer parses. DeleteAllExceptIdentity still
+	// deletes every name a damaged index holds, then removes the index.
 	ErrCorrupt = errors.New("keystore item corrupt")
 )
 
@@ -188,6 +190,9 @@ func (s *Store) run(ctx context.Context, op string, always bool, fn func(j *job)
 	if !validService(s.service) {
 		return nil, fmt.Errorf("keystore: %s: service %q: %w", op, s.service, ErrInvalidName)
 	}
+	if s.backend == nil {
+		return nil, fmt.Errorf("keystore: %s: %w: Store not made by Open", op, ErrKeyringUnavailable)
+	}
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("keystore: %s: %w", op, err)
 	}
@@ -280,6 +285,25 @@ func (s *Store) readIndex() ([]string, error) {
 		return nil, err
 	}
 	return parseIndex(v)
+}
+
+// salvageIndex returns every valid name on the lines of a damaged index.
+func (s *Store) salvageIndex() ([]string, error) {
+	v, err := s.bget(indexUser)
+	if err != nil {
+		return nil, err
+	}
+	if len(v) > MaxEncodedSize {
+		v = v[:MaxEncodedSize]
+	}
+	var names []string
+	for _, line := range strings.Split(v, "\n") {
+		if _, found := indexFind(names, line); ValidName(line) && !found {
+			i, _ := indexFind(names, line)
+			names = append(names[:i], append([]string{line}, names[i:]...)...)
+		}
+	}
+	return names, nil
 }
 
 // Put stores value under name, replacing any earlier value. The value is
@@ -445,11 +469,16 @@ func (s *Store) List(ctx context.Context) ([]string, error) {
 // the keyring answers.
 func (s *Store) DeleteAllExceptIdentity(ctx context.Context) error {
 	_, err := s.run(ctx, "wipe", true, func(j *job) error {
+		var errs []error
 		names, err := s.readIndex()
+		if errors.Is(err, ErrCorrupt) {
+			// Fail closed: delete every name the damaged index still holds.
+			errs = append(errs, fmt.Errorf("keystore: wipe: %w", err))
+			names, err = s.salvageIndex()
+		}
 		if err != nil {
 			return fmt.Errorf("keystore: wipe: read index: %w", err)
 		}
-		var errs []error
 		var left []string
 		for _, name := range names {
 			if err := s.bdelete(name); err != nil {

@@ -327,6 +327,17 @@ func TestCorruptItems(t *testing.T) {
 	if err := s.Put(ctx, "x", nil); !errors.Is(err, keystore.ErrCorrupt) {
 		t.Errorf("Put with a corrupt index = %v", err)
 	}
+	// The wipe deletes what the damaged index still names, and reports it.
+	_ = mem.Set(svc, "a", "YQ==")
+	_ = mem.Set(svc, "b", "Yg==")
+	_ = mem.Set(svc, ".index", "cvidx9\nb\na\n\x00bad")
+	err := s.DeleteAllExceptIdentity(ctx)
+	if !errors.Is(err, keystore.ErrCorrupt) {
+		t.Errorf("wipe with a corrupt index = %v, want ErrCorrupt reported", err)
+	}
+	if n := mem.Len(svc); n != 0 {
+		t.Errorf("%d items left after a wipe with a corrupt index", n)
+	}
 	_ = mem.Set(svc, "v", "not base64!")
 	if _, err := s.Get(ctx, "v"); !errors.Is(err, keystore.ErrCorrupt) {
 		t.Errorf("Get of non-base64 = %v", err)
