@@ -1,6 +1,7 @@
 // Package keystore is the only code in Case Viewer that touches the
 // operating system's keyring (Secret Service on Linux, Keychain on macOS,
 // Credential Manager on Windows, through github.com/zalando/go-keyring).
+// doc/keystore.md in the repository specifies the stored formats.
 //
 // # Store
 //
@@ -46,6 +47,10 @@
 //   - a Delete, DeleteIdentity or DeleteAllExceptIdentity whose caller has
 //     given up still runs when the keyring answers again: deleting late is
 //     what a wipe wants.
+//
+// On Linux a locked login keyring shows gnome-keyring's unlock prompt: the
+// call returns ErrKeyringUnavailable after the limit while the prompt may
+// stay open; once the person unlocks, later calls succeed.
 //
 // Later calls are ordered after earlier ones, so a Delete or a wipe that
 // succeeds is never undone by an earlier write that was still pending.

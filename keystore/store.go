@@ -387,8 +387,10 @@ func (s *Store) readItem(j *job, user string) error {
 	if len(v) > MaxEncodedSize {
 		return fmt.Errorf("keystore: get %q: %w: stored value of %d bytes", user, ErrCorrupt, len(v))
 	}
+	src := []byte(v) // a copy of the text that, unlike v, can be zeroed
+	defer Zero(src)
 	b := make([]byte, base64.StdEncoding.DecodedLen(len(v)))
-	n, err := base64.StdEncoding.Strict().Decode(b, []byte(v))
+	n, err := base64.StdEncoding.Strict().Decode(b, src)
 	if err != nil {
 		Zero(b)
 		return fmt.Errorf("keystore: get %q: %w: not base64", user, ErrCorrupt)
