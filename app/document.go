@@ -14,6 +14,7 @@ import (
 	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/driver/desktop"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 )
@@ -126,10 +127,17 @@ func (u *UI) openDocument(detail CaseDetail, info DocumentInfo) {
 		if err != nil {
 			return func() { s.fail("Open document", err) }
 		}
-		if err := u.renderer.Ready(ctx); err != nil {
-			// Ready can wait seconds at start-up: say so meanwhile.
-			return func() { s.fail("Document renderer", err) }
+		// The renderer may still be starting (seconds, at launch): say so.
+		quick, cancel := context.WithTimeout(ctx, 30*time.Millisecond)
+		err = u.renderer.Ready(quick)
+		cancel()
+		if err != nil {
+			u.ui(func() { s.busy("Starting the document renderer…") })
+			if err = u.renderer.Ready(ctx); err != nil {
+				return func() { s.fail("Document renderer", err) }
+			}
 		}
+		u.ui(func() { s.busy("Rendering the first page…") })
 		now := u.opts.Now
 		title := opened.Title
 		if title == "" {
@@ -227,6 +235,7 @@ func (s *DocumentScreen) build() {
 	s.Page.FillMode = canvas.ImageFillStretch
 	s.Page.ScaleMode = canvas.ImageScaleSmooth
 	s.View = newPageView(s.Page, s.annotateDrawn)
+	s.View.onActive = u.touch
 	s.Scroll = container.NewScroll(container.NewCenter(s.View))
 	s.Strip = widget.NewList(
 		func() int { return s.count },
@@ -846,6 +855,8 @@ type PageView struct {
 	start    *fyne.Position
 	end      fyne.Position
 	onDrawn  func(start, end fyne.Position)
+	onActive func()
+	lastMove time.Time
 }
 
 func newPageView(img *canvas.Image, onDrawn func(start, end fyne.Position)) *PageView {
@@ -861,6 +872,24 @@ func newPageView(img *canvas.Image, onDrawn func(start, end fyne.Position)) *Pag
 // CreateRenderer lays the band over the image.
 func (v *PageView) CreateRenderer() fyne.WidgetRenderer {
 	return &pageViewRenderer{v: v, objs: []fyne.CanvasObject{v.img, v.band}}
+}
+
+// MouseIn records activity for the idle lock.
+func (v *PageView) MouseIn(*desktop.MouseEvent) { v.active() }
+
+// MouseMoved records activity for the idle lock, at most once a second.
+func (v *PageView) MouseMoved(*desktop.MouseEvent) { v.active() }
+
+// MouseOut does nothing.
+func (v *PageView) MouseOut() {}
+
+func (v *PageView) active() {
+	if now := time.Now(); now.Sub(v.lastMove) > time.Second {
+		v.lastMove = now
+		if v.onActive != nil {
+			v.onActive()
+		}
+	}
 }
 
 // Dragged grows the highlight band in annotate mode.
