@@ -64,6 +64,10 @@ type Config struct {
 	// caller to return them to: periodic checkpoints. Records are never
 	// affected by these errors. AU-5 alerting hooks in here.
 	OnError func(error)
+	// WriteTimeout bounds one commit of queued appends; zero means
+	// DefaultWriteTimeout. Append waits at most about this long once its
+	// record is taken.
+	WriteTimeout time.Duration
 	// Now, when set, replaces time.Now (for tests).
 	Now func() time.Time
 }
@@ -81,8 +85,10 @@ type Log struct {
 	closed   bool
 	lastSize int64 // size of the latest checkpoint known to this process
 
-	stop chan struct{}
-	wg   sync.WaitGroup
+	writeTimeout time.Duration
+	queue        chan *appendReq
+	stop         chan struct{}
+	wg           sync.WaitGroup
 }
 
 var schema = []string{
@@ -152,6 +158,11 @@ func Open(ctx context.Context, db *sql.DB, cfg Config) (*Log, error) {
 	if l.every == 0 {
 		l.every = DefaultCheckpointEvery
 	}
+	l.writeTimeout = cfg.WriteTimeout
+	if l.writeTimeout <= 0 {
+		l.writeTimeout = DefaultWriteTimeout
+	}
+	l.queue = make(chan *appendReq)
 	if cfg.CheckpointFile != "" {
 		f, err := os.OpenFile(cfg.CheckpointFile, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
 		if err != nil {
@@ -190,6 +201,8 @@ func Open(ctx context.Context, db *sql.DB, cfg Config) (*Log, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: open: %v", ErrUnavailable, err)
 	}
+	l.wg.Add(1)
+	go l.writer()
 	if cfg.CheckpointInterval > 0 {
 		l.wg.Add(1)
 		go l.timer(cfg.CheckpointInterval)
@@ -197,8 +210,10 @@ func Open(ctx context.Context, db *sql.DB, cfg Config) (*Log, error) {
 	return l, nil
 }
 
-// Close stops the checkpoint timer. It does not sign a final checkpoint
-// (call Checkpoint first for that) and does not close the database.
+// Close stops the writer and the checkpoint timer; appends in progress
+// finish first, later ones fail with ErrClosed. It does not sign a final
+// checkpoint (call Checkpoint first for that) and does not close the
+// database.
 func (l *Log) Close() error {
 	l.mu.Lock()
 	if l.closed {
@@ -302,12 +317,37 @@ func hashReader(ctx context.Context, q queryer) tlog.HashReader {
 	})
 }
 
+// maxBatch caps how many queued appends share one transaction.
+const maxBatch = 256
+
+// DefaultWriteTimeout is used when Config.WriteTimeout is zero.
+const DefaultWriteTimeout = 10 * time.Second
+
+// appendReq is one Append waiting for the writer.
+type appendReq struct {
+	ctx  context.Context
+	r    Record
+	done chan appendRes // buffered; the writer answers every request it takes
+}
+
+type appendRes struct {
+	r   Record
+	err error
+}
+
 // Append adds r to the log and returns it with Index set, Time set to now
 // if it was zero, StationID filled from the configuration if empty, and
 // text fields normalized (see Record). When Append returns nil error the
 // record is committed durably. Any failure to store it returns an error
 // wrapping ErrUnavailable (or ErrInvalidRecord for a record that cannot be
 // stored as given); the caller must then refuse the audited operation.
+//
+// Appends from concurrent callers are serialized by one writer, which
+// commits the records waiting at that moment in one transaction (group
+// commit: one sync for many records). If ctx ends before the writer takes
+// the record, Append fails without writing it; once taken, Append waits
+// for the commit (at most Config.WriteTimeout), so a nil error always
+// means stored and an error almost always means not stored.
 func (l *Log) Append(ctx context.Context, r Record) (Record, error) {
 	if r.Time.IsZero() {
 		r.Time = l.cfg.Now()
@@ -318,46 +358,117 @@ func (l *Log) Append(ctx context.Context, r Record) (Record, error) {
 	if err := r.normalize(); err != nil {
 		return Record{}, err
 	}
+	if err := ctx.Err(); err != nil {
+		return Record{}, fmt.Errorf("%w: append: %w", ErrUnavailable, err)
+	}
+	req := &appendReq{ctx: ctx, r: r, done: make(chan appendRes, 1)}
+	select {
+	case l.queue <- req:
+	case <-l.stop:
+		return Record{}, fmt.Errorf("%w: %w", ErrUnavailable, ErrClosed)
+	case <-ctx.Done():
+		return Record{}, fmt.Errorf("%w: append: %w", ErrUnavailable, ctx.Err())
+	}
+	res := <-req.done
+	return res.r, res.err
+}
+
+// writer commits queued appends until Close.
+func (l *Log) writer() {
+	defer l.wg.Done()
+	for {
+		var batch []*appendReq
+		select {
+		case <-l.stop:
+			return
+		case req := <-l.queue:
+			batch = append(batch, req)
+		}
+	more:
+		for len(batch) < maxBatch {
+			select {
+			case req := <-l.queue:
+				batch = append(batch, req)
+			default:
+				break more
+			}
+		}
+		l.commitBatch(batch)
+	}
+}
+
+// commitBatch stores the batch's records in one transaction and answers
+// every request in it.
+func (l *Log) commitBatch(batch []*appendReq) {
+	live := batch[:0]
+	for _, req := range batch {
+		if err := req.ctx.Err(); err != nil {
+			req.done <- appendRes{err: fmt.Errorf("%w: append: %w", ErrUnavailable, err)}
+			continue
+		}
+		live = append(live, req)
+	}
+	if len(live) == 0 {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), l.writeTimeout)
+	defer cancel()
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if l.closed {
-		return Record{}, fmt.Errorf("%w: %w", ErrUnavailable, ErrClosed)
-	}
+	recs := make([]Record, len(live))
 	err := l.writeTx(ctx, func(conn *sql.Conn) error {
 		var size int64
 		if err := conn.QueryRowContext(ctx, `SELECT size FROM audit_state WHERE id = 1`).Scan(&size); err != nil {
 			return err
 		}
-		r.Index = size
-		data := r.Encode()
-		hashes, err := tlog.StoredHashes(size, data, hashReader(ctx, conn))
+		first := size
+		for i, req := range live {
+			r := req.r
+			r.Index = size
+			data := r.Encode()
+			hashes, err := tlog.StoredHashes(size, data, hashReader(ctx, conn))
+			if err != nil {
+				return err
+			}
+			if _, err := conn.ExecContext(ctx,
+				`INSERT INTO audit_records (idx, time_ns, action, officer_id, case_number, object, session_code, data)
+				 VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+				size, r.Time.UnixNano(), r.Action, r.OfficerID, r.CaseNumber, r.Object, r.SessionCode, data); err != nil {
+				return err
+			}
+			base := tlog.StoredHashIndex(0, size)
+			for j, h := range hashes {
+				if _, err := conn.ExecContext(ctx, `INSERT INTO audit_hashes (id, hash) VALUES (?, ?)`, base+int64(j), h[:]); err != nil {
+					return err
+				}
+			}
+			recs[i] = r
+			size++
+		}
+		res, err := conn.ExecContext(ctx, `UPDATE audit_state SET size = ? WHERE id = 1 AND size = ?`, size, first)
 		if err != nil {
 			return err
 		}
-		if _, err := conn.ExecContext(ctx,
-			`INSERT INTO audit_records (idx, time_ns, action, officer_id, case_number, object, session_code, data)
-			 VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-			size, r.Time.UnixNano(), r.Action, r.OfficerID, r.CaseNumber, r.Object, r.SessionCode, data); err != nil {
-			return err
+		if n, err := res.RowsAffected(); err != nil || n != 1 {
+			return fmt.Errorf("log size changed under the write lock (%d rows, %v)", n, err)
 		}
-		base := tlog.StoredHashIndex(0, size)
-		for i, h := range hashes {
-			if _, err := conn.ExecContext(ctx, `INSERT INTO audit_hashes (id, hash) VALUES (?, ?)`, base+int64(i), h[:]); err != nil {
-				return err
-			}
-		}
-		_, err = conn.ExecContext(ctx, `UPDATE audit_state SET size = ? WHERE id = 1 AND size = ?`, size+1, size)
-		return err
+		return nil
 	})
-	if err != nil {
-		return Record{}, fmt.Errorf("%w: append: %v", ErrUnavailable, err)
-	}
-	if l.every > 0 && r.Index+1-l.lastSize >= l.every {
-		if _, err := l.checkpointLocked(ctx); err != nil {
-			l.report(fmt.Errorf("audit: checkpoint after record %d: %w", r.Index, err))
+	for i, req := range live {
+		if err != nil {
+			req.done <- appendRes{err: fmt.Errorf("%w: append: %v", ErrUnavailable, err)}
+		} else {
+			req.done <- appendRes{r: recs[i]}
 		}
 	}
-	return r, nil
+	if err != nil {
+		return
+	}
+	if last := recs[len(recs)-1].Index; l.every > 0 && last+1-l.lastSize >= l.every {
+		if _, err := l.checkpointLocked(ctx); err != nil {
+			l.report(fmt.Errorf("audit: checkpoint after record %d: %w", last, err))
+		}
+	}
 }
 
 // Checkpoint signs and stores a checkpoint of the current tree if the log
