@@ -223,6 +223,11 @@ func TestRealKeyring(t *testing.T) {
 type helperResult struct {
 	Calls []helperCall
 	Note  string
+	// After the timed-out calls the locked helper types the password into
+	// the unlock prompt, then reads the item the failed Put targeted.
+	UnlockSkipped string // why it could not, if it could not
+	AfterUnlock   string // the value read, or the error
+	AfterUnlockOK bool   // read succeeded (AfterUnlock is a value)
 }
 
 type helperCall struct {
@@ -311,7 +316,54 @@ func helperLocked(service string, res *helperResult, call func(*keystore.Store, 
 	s = keystore.Open(service) // default limit
 	call(s, "get", func(ctx context.Context) error { _, err := s.Get(ctx, "grant"); return err })
 	s = keystore.Open(service, keystore.WithTimeout(time.Second))
-	call(s, "put", func(ctx context.Context) error { return s.Put(ctx, "grant", []byte("new")) })
+	call(s, "put", func(ctx context.Context) error { return s.Put(ctx, "grant", []byte("failed put")) })
+
+	// A person unlocks the keyring now: the two abandoned calls complete
+	// inside the daemon. The failed Put's value must never be readable.
+	if err := typeUnlockPassword("testpass"); err != nil {
+		res.UnlockSkipped = err.Error()
+		return nil
+	}
+	for deadline := time.Now().Add(20 * time.Second); ; {
+		// Same Store: this Get is ordered after the abandoned Put.
+		v, err := s.Get(context.Background(), "grant")
+		if errors.Is(err, keystore.ErrKeyringUnavailable) && time.Now().Before(deadline) {
+			continue
+		}
+		if err != nil {
+			res.AfterUnlock = err.Error()
+		} else {
+			res.AfterUnlock, res.AfterUnlockOK = string(v), true
+		}
+		return nil
+	}
+}
+
+// typeUnlockPassword types the password into gnome-keyring's unlock
+// prompt on this process's display, as a person would.
+func typeUnlockPassword(password string) error {
+	if os.Getenv("DISPLAY") == "" {
+		return errors.New("no display for the unlock prompt")
+	}
+	if !haveCmd("xdotool") {
+		return errors.New("xdotool not installed")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	out, err := exec.CommandContext(ctx, "xdotool", "search", "--sync", "--onlyvisible", "--name", "^Unlock").Output()
+	if err != nil {
+		return fmt.Errorf("no unlock prompt on the display: %v", err)
+	}
+	win := strings.Fields(string(out))[0]
+	for _, args := range [][]string{
+		{"windowfocus", "--sync", win},
+		{"type", "--delay", "10", password},
+		{"key", "Return"},
+	} {
+		if out, err := exec.CommandContext(ctx, "xdotool", args...).CombinedOutput(); err != nil {
+			return fmt.Errorf("xdotool %s: %v: %s", args[0], err, out)
+		}
+	}
 	return nil
 }
 
@@ -511,6 +563,22 @@ func TestLockedKeyring(t *testing.T) {
 			// With a display the daemon shows an unlock prompt and waits.
 			t.Errorf("%s did not wait for the prompt: %q", c.Op, c.Err)
 		}
+	}
+	switch {
+	case res.UnlockSkipped != "":
+		if os.Getenv("CI") == "true" {
+			t.Errorf("CI=true but the keyring was not unlocked after the timeouts: %s", res.UnlockSkipped)
+		} else {
+			t.Logf("not unlocked after the timeouts: %s", res.UnlockSkipped)
+		}
+	case res.AfterUnlockOK && res.AfterUnlock == "failed put":
+		t.Errorf("after unlocking, the keyring holds the value of the Put that returned ErrKeyringUnavailable")
+	case res.AfterUnlockOK && res.AfterUnlock != "stored while unlocked":
+		t.Errorf("after unlocking, the item holds %q", res.AfterUnlock)
+	case !res.AfterUnlockOK && !strings.Contains(res.AfterUnlock, keystore.ErrNotFound.Error()):
+		t.Errorf("after unlocking, Get failed: %s", res.AfterUnlock)
+	default:
+		t.Logf("after typing the password into the prompt: Get = %q (ok=%v); the failed Put left no trace", res.AfterUnlock, res.AfterUnlockOK)
 	}
 	if res.Calls[0].LimitMS != float64(keystore.DefaultTimeout/time.Millisecond) {
 		t.Errorf("first call limit %.0f ms, want the default", res.Calls[0].LimitMS)
