@@ -41,7 +41,7 @@ func (st *Station) request(ctx context.Context, id string) (*wire.AccessRequest,
 }
 
 func (st *Station) requests(ctx context.Context, where string, args ...any) ([]wire.AccessRequest, error) {
-	rows, err := st.db.QueryContext(ctx, `SELECT `+requestColumns+requestFrom+where+` ORDER BY r.created_at DESC LIMIT 500`, args...)
+	rows, err := st.db.QueryContext(ctx, `SELECT `+requestColumns+requestFrom+where+` ORDER BY r.created_at DESC, r.rowid DESC LIMIT 500`, args...)
 	if err != nil {
 		return nil, err
 	}
