@@ -74,6 +74,7 @@ func haveCmd(name string) bool {
 // and removes everything it stored when the test ends.
 func realStore(t *testing.T) (*keystore.Store, string) {
 	t.Helper()
+	need(t, testKeyring(), "not in a test keyring session: this test does not touch a person's own keyring (set %s=1 to use the current session anyway)", realKeyringEnv)
 	need(t, os.Getenv("DBUS_SESSION_BUS_ADDRESS") != "", "no D-Bus session (DBUS_SESSION_BUS_ADDRESS unset)")
 	need(t, haveCmd("secret-tool"), "secret-tool (libsecret-tools) not installed")
 	service := "org.caseviewer.test." + randomHex(6)
