@@ -293,7 +293,7 @@ func (l *Log) writeTx(ctx context.Context, fn func(*sql.Conn) error) (err error)
 	return nil
 }
 
-// queryer is what both *sql.Conn and *sql.Tx offer.
+// queryer is what *sql.Conn, *sql.Tx and *sql.DB offer.
 type queryer interface {
 	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
 	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
@@ -582,14 +582,27 @@ func (l *Log) Size(ctx context.Context) (int64, error) {
 	return n, nil
 }
 
-// readTx runs fn in a read transaction, so that it sees one snapshot.
-func (l *Log) readTx(ctx context.Context, fn func(*sql.Tx) error) error {
-	tx, err := l.db.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+// readTx runs fn in a deferred read transaction on one connection, so
+// that it sees one snapshot without taking the write lock, whatever the
+// DSN's _txlock says (the station uses _txlock=immediate; a long Verify
+// holding the write lock would make appends fail after busy_timeout).
+func readTx(ctx context.Context, db *sql.DB, fn func(queryer) error) error {
+	conn, err := db.Conn(ctx)
 	if err != nil {
 		return fmt.Errorf("%w: %v", ErrUnavailable, err)
 	}
-	defer tx.Rollback()
-	return fn(tx)
+	defer conn.Close()
+	if _, err := conn.ExecContext(ctx, `BEGIN DEFERRED`); err != nil {
+		return fmt.Errorf("%w: %v", ErrUnavailable, err)
+	}
+	defer func() {
+		rctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if _, err := conn.ExecContext(rctx, `ROLLBACK`); err != nil {
+			_ = conn.Raw(func(any) error { return driver.ErrBadConn })
+		}
+	}()
+	return fn(conn)
 }
 
 // ProveInclusion returns the proof that record index is in the tree of
@@ -597,7 +610,7 @@ func (l *Log) readTx(ctx context.Context, fn func(*sql.Tx) error) error {
 // Check it with VerifyInclusion.
 func (l *Log) ProveInclusion(ctx context.Context, index, treeSize int64) (tlog.RecordProof, error) {
 	var p tlog.RecordProof
-	err := l.readTx(ctx, func(tx *sql.Tx) error {
+	err := readTx(ctx, l.db, func(tx queryer) error {
 		var size int64
 		if err := tx.QueryRowContext(ctx, `SELECT size FROM audit_state WHERE id = 1`).Scan(&size); err != nil {
 			return fmt.Errorf("%w: %v", ErrUnavailable, err)
@@ -619,7 +632,7 @@ func (l *Log) ProveInclusion(ctx context.Context, index, treeSize int64) (tlog.R
 // extends the tree of oldSize records. Check it with VerifyConsistency.
 func (l *Log) ProveConsistency(ctx context.Context, oldSize, newSize int64) (tlog.TreeProof, error) {
 	var p tlog.TreeProof
-	err := l.readTx(ctx, func(tx *sql.Tx) error {
+	err := readTx(ctx, l.db, func(tx queryer) error {
 		var size int64
 		if err := tx.QueryRowContext(ctx, `SELECT size FROM audit_state WHERE id = 1`).Scan(&size); err != nil {
 			return fmt.Errorf("%w: %v", ErrUnavailable, err)

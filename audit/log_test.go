@@ -26,9 +26,16 @@ func testKey(t testing.TB) ed25519.PrivateKey {
 	return ed25519.NewKeyFromSeed(seed)
 }
 
+// stationDSN opens the database as the station does: WAL, immediate
+// write transactions, a busy timeout.
+func stationDSN(dir string, busy time.Duration) string {
+	return "file:" + filepath.Join(dir, "station.db") + "?_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)" +
+		fmt.Sprintf("&_pragma=busy_timeout(%d)&_txlock=immediate", busy.Milliseconds())
+}
+
 func openDB(t testing.TB, dir string) *sql.DB {
 	t.Helper()
-	db, err := sql.Open("sqlite", "file:"+filepath.Join(dir, "station.db")+"?_pragma=busy_timeout(10000)")
+	db, err := sql.Open("sqlite", stationDSN(dir, 10*time.Second))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -485,7 +492,7 @@ func TestAppendFailsClosed(t *testing.T) {
 	})
 	t.Run("database locked by another writer", func(t *testing.T) {
 		dir := t.TempDir()
-		db, err := sql.Open("sqlite", "file:"+filepath.Join(dir, "station.db")+"?_pragma=busy_timeout(50)")
+		db, err := sql.Open("sqlite", stationDSN(dir, 50*time.Millisecond))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -532,6 +539,44 @@ func TestAppendFailsClosed(t *testing.T) {
 			t.Fatalf("Append after Close = %v", err)
 		}
 	})
+}
+
+// TestReadsDoNotBlockAppends holds the read snapshot that Verify and the
+// proofs use open while appending: with the station's _txlock=immediate
+// DSN a BEGIN through database/sql would take the write lock instead.
+func TestReadsDoNotBlockAppends(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	db, err := sql.Open("sqlite", stationDSN(dir, 300*time.Millisecond))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	l, err := Open(ctx, db, Config{StationID: testStation, Signer: testKey(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	if _, err := l.Append(ctx, Record{Action: "a"}); err != nil {
+		t.Fatal(err)
+	}
+	err = readTx(ctx, db, func(q queryer) error {
+		var n int64
+		if err := q.QueryRowContext(ctx, `SELECT size FROM audit_state`).Scan(&n); err != nil {
+			return err
+		}
+		if _, err := l.Append(ctx, Record{Action: "b"}); err != nil {
+			return fmt.Errorf("append during a read snapshot: %w", err)
+		}
+		// The snapshot still sees the old size.
+		if err := q.QueryRowContext(ctx, `SELECT size FROM audit_state`).Scan(&n); err != nil || n != 1 {
+			return fmt.Errorf("snapshot size %d, %v", n, err)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
 }
 
 func TestAppendOnlyTriggers(t *testing.T) {

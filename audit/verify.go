@@ -151,13 +151,12 @@ func VerifyDatabase(ctx context.Context, db *sql.DB, verifierKey, checkpointFile
 	if !ok || !ValidStationID(stationID) {
 		return nil, fmt.Errorf("audit: verifier key %q is not an audit log key", v.Name())
 	}
-	tx, err := db.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	vr := &verifier{ctx: ctx, vkey: verifierKey, rep: &Report{}, cps: map[int64][]cpSource{}}
+	err = readTx(ctx, db, func(q queryer) error {
+		vr.tx = q
+		return vr.run(stationID, checkpointFile)
+	})
 	if err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrUnavailable, err)
-	}
-	defer tx.Rollback()
-	vr := &verifier{ctx: ctx, tx: tx, vkey: verifierKey, rep: &Report{}, cps: map[int64][]cpSource{}}
-	if err := vr.run(stationID, checkpointFile); err != nil {
 		return nil, fmt.Errorf("%w: verify: %v", ErrUnavailable, err)
 	}
 	vr.rep.OK = len(vr.rep.Problems) == 0 && !vr.rep.Truncated
@@ -171,7 +170,7 @@ type cpSource struct {
 
 type verifier struct {
 	ctx  context.Context
-	tx   *sql.Tx
+	tx   queryer
 	vkey string
 	rep  *Report
 	cps  map[int64][]cpSource
