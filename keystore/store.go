@@ -232,7 +232,10 @@ func (s *Store) run(ctx context.Context, op string, always bool, fn func(j *job)
 		return j.value, j.err
 	case <-ctx.Done():
 		if j.state.CompareAndSwap(jobRunning, jobAbandoned) {
-			return nil, fmt.Errorf("keystore: %s: %w: no answer within %v (%w)", op, ErrKeyringUnavailable, s.timeout, context.Cause(ctx))
+			if errors.Is(ctx.Err(), context.Canceled) {
+				return nil, fmt.Errorf("keystore: %s: %w", op, context.Cause(ctx))
+			}
+			return nil, fmt.Errorf("keystore: %s: %w: no answer in time (limit %v) (%w)", op, ErrKeyringUnavailable, s.timeout, context.Cause(ctx))
 		}
 		// The job committed just in time: its result is on the way.
 		<-j.done

@@ -413,6 +413,12 @@ func TestHungKeyringTimesOut(t *testing.T) {
 	start := time.Now()
 	_, err := s.Get(short, "x")
 	expectUnavailable(t, "get with a short context", err, time.Since(start), 10*time.Millisecond)
+	// A caller that cancels while waiting gets its own cause back.
+	cctx, ccancel := context.WithCancel(ctx)
+	time.AfterFunc(10*time.Millisecond, ccancel)
+	if _, err := s.Get(cctx, "x"); !errors.Is(err, context.Canceled) || errors.Is(err, keystore.ErrKeyringUnavailable) {
+		t.Fatalf("Get cancelled while waiting = %v, want context.Canceled", err)
+	}
 	// A cancelled context fails before queueing.
 	done, cancel2 := context.WithCancel(ctx)
 	cancel2()
