@@ -43,6 +43,7 @@ func (u *UI) showEnroll() {
 	s.CA.Wrapping = fyne.TextWrapBreak
 	s.StationKey.Wrapping = fyne.TextWrapBreak
 	s.Status.Wrapping = fyne.TextWrapWord
+	s.Status.TextStyle.Bold = true
 	s.Check = widget.NewButtonWithIcon("Check station", theme.SearchIcon(), func() {
 		addr := strings.TrimSpace(s.Address.Text)
 		if addr == "" {
@@ -62,6 +63,7 @@ func (u *UI) showEnroll() {
 				s.StationKey.SetText(fp.StationKey)
 				s.Status.SetText("Compare both fingerprints with what the administrator reads out. Enroll only if they match exactly.")
 				s.EnrollButton.Enable()
+				u.Window.Canvas().Focus(s.Token)
 			}
 		})
 	})
@@ -97,8 +99,15 @@ func (u *UI) showEnroll() {
 		widget.NewLabel("This laptop is not enrolled with a station yet. An administrator gives you the station\naddress and a one-time token, and reads out two fingerprints for you to compare."),
 		form, s.Status, container.NewHBox(layout.NewSpacer(), s.EnrollButton),
 	)
+	s.Address.OnSubmitted = func(string) { s.Check.OnTapped() }
+	s.Token.OnSubmitted = func(string) {
+		if !s.EnrollButton.Disabled() {
+			s.EnrollButton.OnTapped()
+		}
+	}
 	u.Enroll = s
 	u.setContent("enroll", "Enroll", centered(content, 760))
+	u.Window.Canvas().Focus(s.Address)
 }
 
 // BannerScreen is the CJIS system-use notice (AC-8), acknowledged before
@@ -291,8 +300,9 @@ func heading(text string) fyne.CanvasObject {
 }
 
 // centered places c in the middle of the window at a fixed width.
+// Its height follows the content as it grows.
 func centered(c fyne.CanvasObject, width float32) fyne.CanvasObject {
-	return container.NewCenter(container.NewGridWrap(fyne.NewSize(width, c.MinSize().Height), c))
+	return container.NewCenter(container.New(&fixedWidth{w: width}, c))
 }
 
 // SafeEntry is a text entry whose text cannot be copied or cut out of the

@@ -362,6 +362,8 @@ func stripLayout(o fyne.CanvasObject) fyne.CanvasObject {
 	return container.New(&fixedWidth{w: 64}, o)
 }
 
+// fixedWidth lays its objects out over its whole size and asks for a fixed
+// width and the tallest object's height.
 type fixedWidth struct{ w float32 }
 
 func (f *fixedWidth) Layout(objs []fyne.CanvasObject, size fyne.Size) {
@@ -478,6 +480,14 @@ func (s *DocumentScreen) setPage(p int, img *image.RGBA) {
 	if s.Strip.Length() > p {
 		s.Strip.Select(p)
 		s.Strip.ScrollTo(p)
+	}
+	if a, ok := s.selected(); ok && a.Page != p {
+		// The selection stays with its page; picking it again jumps back.
+		s.sel = ""
+		s.Annotations.UnselectAll()
+		s.EditNote.Disable()
+		s.Delete.Disable()
+		s.History.Disable()
 	}
 	s.recompose()
 }
@@ -726,6 +736,13 @@ func (s *DocumentScreen) reloadAnnotations() {
 			s.annots = annots
 			s.Annotations.Refresh()
 			s.annotHint()
+			s.Annotations.UnselectAll()
+			for i, a := range annots {
+				if a.ID == s.sel {
+					s.Annotations.Select(i) // enables Edit, Delete, History
+					s.Annotations.ScrollTo(i)
+				}
+			}
 			if _, ok := s.selected(); !ok {
 				s.sel = ""
 				s.EditNote.Disable()

@@ -62,6 +62,7 @@ func (u *UI) showRequests() {
 		return
 	}
 	s := &RequestsScreen{Status: widget.NewLabel("")}
+	s.Status.Hide()
 	s.Mine = widget.NewList(
 		func() int { return len(s.mine) },
 		func() fyne.CanvasObject {
@@ -146,8 +147,9 @@ func (u *UI) loadRequests(s *RequestsScreen) {
 			s.Mine.Refresh()
 			if len(mine) == 0 {
 				s.Status.SetText("You have made no access requests.")
+				s.Status.Show()
 			} else {
-				s.Status.SetText("")
+				s.Status.Hide()
 			}
 			if supervisor {
 				if qerr != nil {
