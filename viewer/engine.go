@@ -257,7 +257,7 @@ func (e *Engine) OpenReaderAt(ctx context.Context, r io.ReaderAt, size int64, wm
 		return nil, fmt.Errorf("%w: document is %d bytes, at most %d", ErrTooLarge, size, MaxPDFSize)
 	}
 	buf := make([]byte, size)
-	if _, err := r.ReadAt(buf, 0); err != nil && !(errors.Is(err, io.EOF) && len(buf) == int(size)) {
+	if n, err := r.ReadAt(buf, 0); err != nil && !(errors.Is(err, io.EOF) && int64(n) == size) {
 		clear(buf)
 		return nil, fmt.Errorf("viewer: reading document: %w", err)
 	}
@@ -496,8 +496,12 @@ func (w *worker) do(j *job) {
 		j.done <- err
 		return
 	}
+	// The watcher kills the instance if the job runs over its time or its
+	// context ends first. mu orders the kill against the job's end, so a
+	// job that finished is never killed after the fact.
 	finished := make(chan struct{})
-	var killed atomic.Bool
+	var mu sync.Mutex
+	var ended, killed bool
 	inst := w.inst
 	go func() {
 		t := time.NewTimer(w.e.cfg.JobTimeout)
@@ -508,7 +512,12 @@ func (w *worker) do(j *job) {
 		case <-t.C:
 		case <-j.ctx.Done():
 		}
-		killed.Store(true)
+		mu.Lock()
+		defer mu.Unlock()
+		if ended {
+			return
+		}
+		killed = true
 		inst.Kill()
 	}()
 	err = func() (err error) {
@@ -519,8 +528,12 @@ func (w *worker) do(j *job) {
 		}()
 		return j.fn(w, h)
 	}()
+	mu.Lock()
+	ended = true
+	wasKilled := killed
+	mu.Unlock()
 	close(finished)
-	if killed.Load() {
+	if wasKilled {
 		// The instance is gone with every document in it.
 		w.inst = nil
 		clear(w.docs)
@@ -529,8 +542,8 @@ func (w *worker) do(j *job) {
 		} else {
 			err = fmt.Errorf("%w after %v", ErrTimeout, w.e.cfg.JobTimeout)
 		}
-		if rerr := w.renew(); rerr != nil && err == nil {
-			err = rerr
+		if rerr := w.renew(); rerr != nil {
+			err = errors.Join(err, rerr)
 		}
 	}
 	j.done <- err
@@ -607,12 +620,20 @@ type wasmMemory interface {
 
 // zeroInstanceMemory zeroes the linear memory of a WebAssembly PDFium
 // instance: document bytes, decoded images, text and bitmaps all lived
-// there. go-pdfium exposes the memory only through an internal type, so
-// this goes through reflection; it reports whether it found the memory.
-func zeroInstanceMemory(inst pdfium.Pdfium) (ok bool) {
+// there. It reports whether it found the memory.
+func zeroInstanceMemory(inst pdfium.Pdfium) bool {
+	buf, ok := instanceMemory(inst)
+	clear(buf)
+	return ok
+}
+
+// instanceMemory returns a view of an instance's whole linear memory.
+// go-pdfium exposes it only through an internal type, so this goes through
+// reflection, and reports false if go-pdfium's shape changed.
+func instanceMemory(inst pdfium.Pdfium) (buf []byte, ok bool) {
 	defer func() {
 		if recover() != nil {
-			ok = false
+			buf, ok = nil, false
 		}
 	}()
 	impl := reflect.ValueOf(inst.GetImplementation())
@@ -621,21 +642,17 @@ func zeroInstanceMemory(inst pdfium.Pdfium) (ok bool) {
 	}
 	mod := impl.FieldByName("Module")
 	if !mod.IsValid() || mod.IsNil() {
-		return false
+		return nil, false
 	}
 	m := mod.MethodByName("Memory")
 	if !m.IsValid() {
-		return false
+		return nil, false
 	}
 	mem, isMem := m.Call(nil)[0].Interface().(wasmMemory)
 	if !isMem {
-		return false
+		return nil, false
 	}
-	buf, ok := mem.Read(0, mem.Size())
-	if ok {
-		clear(buf)
-	}
-	return ok
+	return mem.Read(0, mem.Size())
 }
 
 // pdfiumError maps PDFium's open errors to the package's sentinels.

@@ -85,19 +85,24 @@ func (wm Watermark) Lines(t time.Time) []string {
 	}
 }
 
-// Watermark appearance.
+// Watermark appearance. Alphas are out of 256.
 const (
-	wmAngle       = -30.0 // degrees, text rising to the right
-	wmFontPt      = 9.0   // font size in points at zoom 1
-	wmMinFontPx   = 9.0
-	wmMaxFontPx   = 72.0
-	wmTextAlpha   = 102 // opacity of the dark text, out of 256 (0.40)
-	wmHaloAlpha   = 141 // opacity of the light outline around it, out of 256 (0.55)
-	wmGapFactor   = 2.2 // empty space around a tile, in line heights
-	wmInkR        = 20  // dark navy ink
-	wmInkG        = 24
-	wmInkB        = 80
-	wmHaloRadiusK = 0.12 // halo radius as a fraction of the font size
+	wmAngle          = -30.0 // degrees, text rising to the right
+	wmFontPt         = 9.0   // font size in points at zoom 1
+	wmMinFontPx      = 10.0
+	wmMaxFontPx      = 72.0
+	wmGapFactor      = 2.8 // empty space around a tile, in line heights
+	wmHaloRadiusK    = 0.1 // halo radius as a fraction of the font size
+	wmDarkBelow      = 100 // page luminance under which the light scheme is used
+	wmTextAlpha      = 120 // dark ink on light pages
+	wmHaloAlpha      = 150 // the halo, light on light pages, dark on dark ones
+	wmLightTextAlpha = 140 // light ink on dark pages
+	wmInkR           = 20  // dark navy ink
+	wmInkG           = 24
+	wmInkB           = 80
+	wmLightInkR      = 235 // near-white ink
+	wmLightInkG      = 238
+	wmLightInkB      = 255
 )
 
 var (
@@ -187,16 +192,15 @@ func (e *Engine) stamp(img *image.RGBA, wm Watermark, pageHeightPt, zoom float64
 	composite(img, m)
 }
 
-// composite blends the mask into img: first the halo lightens toward
-// white, then the text darkens toward the ink. On white the text shows;
-// on black the halo outlines it; on a photograph both do.
+// composite blends the mask into img with adaptive contrast: where the
+// page under a pixel is light, a light halo then dark ink; where it is dark,
+// a dark halo then light ink. The text thus reads on white, on black and on
+// a photograph, whose light and dark parts each get their own contrast.
 func composite(img *image.RGBA, m *wmMask) {
 	b := img.Bounds()
 	if b.Dx() != m.w || b.Dy() != m.h {
 		panic("viewer: watermark mask does not match the page") // an internal invariant
 	}
-	ha := uint32(wmHaloAlpha)
-	ta := uint32(wmTextAlpha)
 	for y := 0; y < m.h; y++ {
 		row := img.Pix[y*img.Stride : y*img.Stride+4*m.w]
 		text := m.text[y*m.w : (y+1)*m.w]
@@ -206,16 +210,21 @@ func composite(img *image.RGBA, m *wmMask) {
 				continue // the halo covers the text: nothing here
 			}
 			p := row[4*x : 4*x+4 : 4*x+4]
-			a := uint32(hv) * ha >> 8 // 0..255
 			r, g, bl := uint32(p[0]), uint32(p[1]), uint32(p[2])
-			r += (255 - r) * a / 255
-			g += (255 - g) * a / 255
-			bl += (255 - bl) * a / 255
+			lum := (r*77 + g*150 + bl*29) >> 8
+			haloC, inkR, inkG, inkB, ta := uint32(255), uint32(wmInkR), uint32(wmInkG), uint32(wmInkB), uint32(wmTextAlpha)
+			if lum < wmDarkBelow {
+				haloC, inkR, inkG, inkB, ta = 0, wmLightInkR, wmLightInkG, wmLightInkB, wmLightTextAlpha
+			}
+			a := uint32(hv) * wmHaloAlpha >> 8 // 0..255
+			r = (r*(255-a) + haloC*a) / 255
+			g = (g*(255-a) + haloC*a) / 255
+			bl = (bl*(255-a) + haloC*a) / 255
 			if tv := text[x]; tv != 0 {
 				a = uint32(tv) * ta >> 8
-				r = (r*(255-a) + wmInkR*a) / 255
-				g = (g*(255-a) + wmInkG*a) / 255
-				bl = (bl*(255-a) + wmInkB*a) / 255
+				r = (r*(255-a) + inkR*a) / 255
+				g = (g*(255-a) + inkG*a) / 255
+				bl = (bl*(255-a) + inkB*a) / 255
 			}
 			p[0], p[1], p[2], p[3] = uint8(r), uint8(g), uint8(bl), 255
 		}
