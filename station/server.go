@@ -152,7 +152,6 @@ func badRequest(format string, a ...any) *apiError {
 
 var (
 	errNotFound    = fail(http.StatusNotFound, wire.CodeNotFound, "There is no such thing here, or you may not know of it.")
-	errForbidden   = fail(http.StatusForbidden, wire.CodeForbidden, "Your role or case access does not allow this.")
 	errAuditFailed = fail(http.StatusServiceUnavailable, wire.CodeAuditUnavailable,
 		"The station could not write the audit record, so it refused the request. Try again later and tell the station administrator.")
 )

@@ -196,12 +196,6 @@ func migrate(ctx context.Context, db *sql.DB) error {
 	return tx.Commit()
 }
 
-func getMeta(ctx context.Context, db *sql.DB, key string) (string, error) {
-	var v string
-	err := db.QueryRowContext(ctx, `SELECT value FROM meta WHERE key=?`, key).Scan(&v)
-	return v, err
-}
-
 func nanos(t time.Time) int64 { return t.UTC().UnixNano() }
 
 func fromNanos(n int64) time.Time { return time.Unix(0, n).UTC() }
