@@ -673,6 +673,16 @@ func TestGenerateVectors(t *testing.T) {
 		v.grant = g.grantRaw(grantOpts{gc: gc, manifest: small.manifest, fileKey: small.fileKey, devPub: g.dev2Pub})
 		v.now = testNow.Add(2 * time.Hour)
 	})
+	g.add("truncated-and-grant-version-2", "tampered", "O1 B5", "a truncated payload with a version 2 grant: the payload size is checked before the grant", small, func(v *vector) {
+		v.payload = small.payload[:len(small.payload)-1]
+		v.grant = g.grantRaw(grantOpts{gc: gc0, manifest: small.manifest, fileKey: small.fileKey, patchInfo: func(b []byte) { b[grantVersionOff+1] = 2 }})
+	})
+	g.add("grant-over-4096-and-manifest-bad-signature", "too-large", "O1 G1", "an oversized grant with a broken manifest signature: sizes first", small, func(v *vector) {
+		gc := baseGrantContext()
+		gc.Scope = strings.Repeat("s", 5000)
+		v.grant = g.grantRaw(grantOpts{gc: gc, manifest: small.manifest, fileKey: small.fileKey})
+		v.manifest = flipAt(small.manifest, -1, 0x01)
+	})
 	g.add("bad-grant-signature-and-other-device", "tampered", "O1 G2", "a grant for another device with a broken signature: signatures first", small, func(v *vector) {
 		v.grant = flipAt(g.grant(small, nil, func(gc *GrantContext) { gc.DeviceID = "laptop-0043" }), -1, 0x01)
 	})

@@ -41,19 +41,26 @@ type OpenOptions struct {
 // Open checks a bundle and returns a reader over its plaintext.
 //
 // It checks, in this order, and stops at the first failure: sizes
-// (ErrTooLarge); the manifest's and the grant's signatures and encodings
-// (ErrTampered, ErrUnsupportedVersion); that the grant names this manifest's
-// hash, case and document (ErrTampered), this device (ErrWrongDevice) and,
-// when opts.OfficerID is set, this officer (ErrWrongOfficer); that
-// payloadSize equals the manifest's payload size (ErrTampered); the
-// validity window (ErrExpired); the HPKE unwrap of the file key
-// (ErrWrongDevice); that the age header and the final chunk authenticate
-// with the file key and give the manifest's plaintext size (ErrTampered).
+// (ErrTooLarge); the manifest's signature and encoding (ErrTampered,
+// ErrUnsupportedVersion); that payloadSize equals the manifest's payload
+// size (ErrTampered); the grant's signature and encoding; that the grant
+// names this manifest's hash, case and document (ErrTampered), this device
+// (ErrWrongDevice) and, when opts.OfficerID is set, this officer
+// (ErrWrongOfficer); the validity window (ErrExpired); the HPKE unwrap of
+// the file key (ErrWrongDevice); that the age header and the final chunk
+// authenticate with the file key and give the manifest's plaintext size
+// (ErrTampered). Full-document checks are in Document.ReadAll.
 //
 // payload must stay readable while the Document is in use.
 func Open(signedManifest, grant []byte, payload io.ReaderAt, payloadSize int64, dev Device, station ed25519.PublicKey, opts *OpenOptions) (*Document, error) {
 	if opts == nil {
 		opts = &OpenOptions{}
+	}
+	if len(signedManifest) > MaxManifestSize {
+		return nil, fmt.Errorf("%w: manifest is %d bytes (limit %d)", ErrTooLarge, len(signedManifest), MaxManifestSize)
+	}
+	if len(grant) > MaxGrantSize {
+		return nil, fmt.Errorf("%w: grant is %d bytes (limit %d)", ErrTooLarge, len(grant), MaxGrantSize)
 	}
 	if payloadSize > MaxPayloadSize {
 		return nil, fmt.Errorf("%w: payload is %d bytes (limit %d)", ErrTooLarge, payloadSize, MaxPayloadSize)
@@ -61,6 +68,9 @@ func Open(signedManifest, grant []byte, payload io.ReaderAt, payloadSize int64, 
 	m, err := ParseManifest(signedManifest, station)
 	if err != nil {
 		return nil, err
+	}
+	if payloadSize != m.PayloadSize {
+		return nil, fmt.Errorf("%w: payload is %d bytes, the manifest says %d", ErrTampered, payloadSize, m.PayloadSize)
 	}
 	g, err := ParseGrant(grant, station)
 	if err != nil {
@@ -78,9 +88,6 @@ func Open(signedManifest, grant []byte, payload io.ReaderAt, payloadSize int64, 
 	}
 	if opts.OfficerID != "" && g.OfficerID != opts.OfficerID {
 		return nil, fmt.Errorf("%w: grant %s was issued to officer %q", ErrWrongOfficer, g.GrantID, g.OfficerID)
-	}
-	if payloadSize != m.PayloadSize {
-		return nil, fmt.Errorf("%w: payload is %d bytes, the manifest says %d", ErrTampered, payloadSize, m.PayloadSize)
 	}
 	now := time.Now
 	if opts.Now != nil {
