@@ -89,6 +89,12 @@ func identityFromBytes(b []byte) (*DeviceIdentity, error) {
 	return id, nil
 }
 
+// usable reports whether id holds key material: made by GenerateIdentity
+// or LoadIdentity and not zeroed.
+func (id *DeviceIdentity) usable() bool {
+	return !id.zeroed && len(id.sigPriv) == ed25519.PrivateKeySize
+}
+
 // SigningPublic returns the public half of the signing key.
 func (id *DeviceIdentity) SigningPublic() SigningPublic { return id.sigPub }
 
@@ -96,9 +102,9 @@ func (id *DeviceIdentity) SigningPublic() SigningPublic { return id.sigPub }
 func (id *DeviceIdentity) HPKEPublic() HPKEPublic { return id.hpkePub }
 
 // Sign signs msg with the Ed25519 key. It returns nil once the identity
-// has been zeroed.
+// has been zeroed (and for a zero-value DeviceIdentity).
 func (id *DeviceIdentity) Sign(msg []byte) []byte {
-	if id.zeroed {
+	if !id.usable() {
 		return nil
 	}
 	return ed25519.Sign(id.sigPriv, msg)
@@ -108,8 +114,8 @@ func (id *DeviceIdentity) Sign(msg []byte) []byte {
 // hpke.NewRecipient. Each call builds a new hpke.PrivateKey, whose expanded
 // key material this package cannot zero.
 func (id *DeviceIdentity) HPKEPrivate() (hpke.PrivateKey, error) {
-	if id.zeroed {
-		return nil, errors.New("keystore: identity was zeroed")
+	if !id.usable() {
+		return nil, errors.New("keystore: identity was zeroed or not made by GenerateIdentity or LoadIdentity")
 	}
 	return HPKEKEM().NewPrivateKey(id.hpkeSeed[:])
 }
@@ -117,7 +123,7 @@ func (id *DeviceIdentity) HPKEPrivate() (hpke.PrivateKey, error) {
 // Ed25519 returns a copy of the Ed25519 private key, for APIs that need a
 // crypto.Signer. The caller should Zero it when done.
 func (id *DeviceIdentity) Ed25519() ed25519.PrivateKey {
-	if id.zeroed {
+	if !id.usable() {
 		return nil
 	}
 	return append(ed25519.PrivateKey(nil), id.sigPriv...)
@@ -167,8 +173,8 @@ func parseIdentity(v []byte) (*DeviceIdentity, error) {
 // any identity stored before. Like Put, a SaveIdentity that fails leaves
 // the previous identity or none, never id.
 func (s *Store) SaveIdentity(ctx context.Context, id *DeviceIdentity) error {
-	if id == nil || id.zeroed {
-		return errors.New("keystore: save identity: no key material (nil or zeroed identity)")
+	if id == nil || !id.usable() {
+		return errors.New("keystore: save identity: no key material (nil, zeroed or zero-value identity)")
 	}
 	enc := id.marshal()
 	_, err := s.run(ctx, "save identity", false, func(j *job) error {

@@ -194,6 +194,13 @@ func TestIdentitySaveLoadDelete(t *testing.T) {
 	if err := s.SaveIdentity(ctx, got); err == nil {
 		t.Fatal("saved a zeroed identity")
 	}
+	var empty keystore.DeviceIdentity
+	if empty.Sign([]byte("m")) != nil || s.SaveIdentity(ctx, &empty) == nil {
+		t.Fatal("a zero-value identity signs or saves")
+	}
+	if _, err := empty.HPKEPrivate(); err == nil {
+		t.Fatal("a zero-value identity gives an HPKE key")
+	}
 	if err := s.DeleteIdentity(ctx); err != nil {
 		t.Fatal(err)
 	}

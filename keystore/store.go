@@ -368,7 +368,9 @@ func (s *Store) writeItem(j *job, user, enc string) error {
 }
 
 // Get returns the value stored under name in a fresh slice that the caller
-// should zero when done (see Zero), or ErrNotFound.
+// should zero when done (see Zero), or ErrNotFound. Other copies exist
+// that nobody can zero (go-keyring's strings, D-Bus buffers): see "What Go
+// cannot guarantee about secrets" in the package documentation.
 func (s *Store) Get(ctx context.Context, name string) ([]byte, error) {
 	if !ValidName(name) {
 		return nil, fmt.Errorf("keystore: get %q: %w", name, ErrInvalidName)
