@@ -240,22 +240,28 @@ func (s *ed25519Signer) KeyHash() uint32                 { return s.hash }
 func (s *ed25519Signer) Sign(msg []byte) ([]byte, error) { return ed25519.Sign(s.key, msg), nil }
 
 // splitCheckpointFile splits the contents of a checkpoint file into the
-// signed notes it holds. A note is its text lines, a blank line, and one
-// or more signature lines starting with "— "; the next note starts at
-// the first line after those that is not a signature line.
+// signed notes it holds. A note is its text lines (the first starting with
+// OriginPrefix), a blank line, and one or more signature lines starting
+// with "— ". A note ends at the first line after its signatures that is
+// not a signature line, or, for an incomplete note, at the next line that
+// starts a new one; bad lists the first line of each incomplete note.
 func splitCheckpointFile(data []byte) (notes [][]byte, bad []int) {
 	lines := bytes.SplitAfter(data, []byte("\n"))
-	start, lineNo := 0, 1
+	start, startLine, off := 0, 1, 0
 	inSigs := false
-	off := 0
 	for i, l := range lines {
 		if len(l) == 0 {
 			continue
 		}
 		isSig := bytes.HasPrefix(l, []byte("— "))
-		if inSigs && !isSig {
+		isOrigin := bytes.HasPrefix(l, []byte(OriginPrefix))
+		switch {
+		case inSigs && !isSig:
 			notes = append(notes, data[start:off])
-			start, lineNo, inSigs = off, i+1, false
+			start, startLine, inSigs = off, i+1, false
+		case !inSigs && isOrigin && off > start:
+			bad = append(bad, startLine)
+			start, startLine = off, i+1
 		}
 		if !inSigs && bytes.Equal(l, []byte("\n")) {
 			inSigs = true
@@ -266,7 +272,7 @@ func splitCheckpointFile(data []byte) (notes [][]byte, bad []int) {
 		if inSigs && bytes.HasSuffix(data, []byte("\n")) {
 			notes = append(notes, data[start:])
 		} else {
-			bad = append(bad, lineNo)
+			bad = append(bad, startLine)
 		}
 	}
 	return notes, bad

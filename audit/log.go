@@ -454,19 +454,21 @@ func (l *Log) commitBatch(batch []*appendReq) {
 		}
 		return nil
 	})
+	if err == nil {
+		// Sign before answering, so a caller that has appended the N-th
+		// record finds its checkpoint. A failure here does not touch the
+		// stored records; it goes to OnError and is retried next time.
+		if last := recs[len(recs)-1].Index; l.every > 0 && last+1-l.lastSize >= l.every {
+			if _, cerr := l.checkpointLocked(ctx); cerr != nil {
+				l.report(fmt.Errorf("audit: checkpoint after record %d: %w", last, cerr))
+			}
+		}
+	}
 	for i, req := range live {
 		if err != nil {
 			req.done <- appendRes{err: fmt.Errorf("%w: append: %v", ErrUnavailable, err)}
 		} else {
 			req.done <- appendRes{r: recs[i]}
-		}
-	}
-	if err != nil {
-		return
-	}
-	if last := recs[len(recs)-1].Index; l.every > 0 && last+1-l.lastSize >= l.every {
-		if _, err := l.checkpointLocked(ctx); err != nil {
-			l.report(fmt.Errorf("audit: checkpoint after record %d: %w", last, err))
 		}
 	}
 }
@@ -539,17 +541,32 @@ func (l *Log) sign(body []byte) ([]byte, error) {
 	return note.Sign(&note.Note{Text: string(body)}, l.signer)
 }
 
+// appendSync appends b to the file at path and syncs it. If an earlier
+// write was torn (the file does not end in a newline), it first ends that
+// line, so the torn entry stays on its own and later entries still parse.
 func appendSync(path string, b []byte) error {
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_APPEND|os.O_CREATE, 0o600)
 	if err != nil {
 		return err
 	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return err
+	}
+	if n := fi.Size(); n > 0 {
+		last := make([]byte, 1)
+		if _, err := f.ReadAt(last, n-1); err != nil {
+			return err
+		}
+		if last[0] != '\n' {
+			b = append([]byte("\n"), b...)
+		}
+	}
 	if _, err := f.Write(b); err != nil {
-		f.Close()
 		return err
 	}
 	if err := f.Sync(); err != nil {
-		f.Close()
 		return err
 	}
 	return f.Close()

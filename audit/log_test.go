@@ -347,6 +347,11 @@ func TestVerifyDetectsTampering(t *testing.T) {
 		{"cut back, rows deleted, no file, older checkpoint kept", func(*testing.T, *fixture) []string {
 			return append(cut(13), `DELETE FROM audit_checkpoints WHERE size > 16`)
 		}, true, []want{{ProblemCutBack, 13}}},
+		{"record inserted behind the log's back", func(*testing.T, *fixture) []string {
+			r := goldenRecord
+			r.Index = 24
+			return []string{fmt.Sprintf(`INSERT INTO audit_records VALUES (24, 0, '', '', '', '', '', X'%x')`, r.Encode())}
+		}, false, []want{{ProblemExtra, 24}}},
 		{"state row deleted", func(*testing.T, *fixture) []string {
 			return []string{`DELETE FROM audit_state`}
 		}, false, []want{{ProblemState, -1}}},
@@ -432,6 +437,44 @@ func TestCheckpointEveryAndFile(t *testing.T) {
 	if err != nil || string(c2.Text) != string(c1.Text) {
 		t.Fatalf("second checkpoint differs: %v", err)
 	}
+}
+
+func TestTornCheckpointFile(t *testing.T) {
+	f := newFixture(t, 4, 2) // checkpoints at 2 and 4
+	tear := func(n int) {
+		t.Helper()
+		data, err := os.ReadFile(f.cfg.CheckpointFile)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(f.cfg.CheckpointFile, data[:len(data)-n], 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tear(20) // a crash tore the entry for 4 inside its signature line
+	for i := 4; i < 8; i++ {
+		f.append(t, i) // checkpoints at 6 and 8
+	}
+	tear(150) // and the entry for 8 inside its text
+	for i := 8; i < 10; i++ {
+		f.append(t, i) // checkpoint at 10
+	}
+	data, _ := os.ReadFile(f.cfg.CheckpointFile)
+	notes, bad := splitCheckpointFile(data)
+	if len(notes) != 4 || len(bad) != 1 || bad[0] != 19 {
+		t.Fatalf("split: %d notes, bad lines %v, in:\n%s", len(notes), bad, data)
+	}
+	rep := f.verify(t)
+	var kinds []ProblemKind
+	for _, p := range rep.Problems {
+		kinds = append(kinds, p.Kind)
+	}
+	// Both torn entries are reported (their checkpoints are still in the
+	// database); the entries after them are read and checked.
+	if rep.OK || rep.Checkpoints != 5+3 || fmt.Sprint(kinds) != "[bad-checkpoint bad-checkpoint]" {
+		t.Fatalf("report:\n%s", rep)
+	}
+	t.Logf("report:\n%s", rep)
 }
 
 func TestLatestNone(t *testing.T) {
