@@ -85,7 +85,7 @@ bport="${CASEVIEWER_DEMO_BEACON_PORT:-18444}"
 "$bin/station" serve --data "$data" --listen "127.0.0.1:$port" --beacon "127.0.0.1:$bport" >"$work/station.log" 2>&1 &
 spid=$!
 i=0
-until grep -qi "listen\|serving" "$work/station.log" 2>/dev/null; do
+until grep -q "serving https://" "$work/station.log" 2>/dev/null; do
 	i=$((i + 1))
 	if ! kill -0 "$spid" 2>/dev/null || [ $i -gt 100 ]; then
 		say "the demo station did not start:"
@@ -94,17 +94,32 @@ until grep -qi "listen\|serving" "$work/station.log" 2>/dev/null; do
 	fi
 	sleep 0.1
 done
-officer="${CASEVIEWER_DEMO_ENROLL_OFFICER:-}"
-if [ -z "$officer" ]; then
-	officer="$(awk 'tolower($0) ~ /detective/ { for (i = 1; i <= NF; i++) if ($i ~ /^[A-Z]+-?[0-9]+$/) { print $i; exit } }' "$work/accounts.txt")"
+# `station demo` issues a first enrollment token; ask for one if it did not.
+token="$(sed -n 's/^Enrollment token for [^ ]* (expires [^)]*): *//p' "$work/accounts.txt" | head -n 1)"
+if [ -z "$token" ]; then
+	token="$("$bin/station" enroll --officer D-1001 --data "$data" | sed -n 's/^Enrollment token for [^:]*: *//p' | head -n 1)"
 fi
-token="$("$bin/station" enroll --officer "$officer" --data "$data" | awk 'NF { t = $NF } END { print t }')"
 
 echo
-cat "$work/accounts.txt"
+sed -n '/^Demo accounts/,/^Cases:/p' "$work/accounts.txt"
 echo
 say "station: https://127.0.0.1:$port (beacon udp 127.0.0.1:$bport), log in $work/station.log"
-say "to see the wipe, stop the station while a document is open: kill $spid"
+cat <<GUIDE
+
+Try it:
+  1. Detective: log in as D-1001 (rivera-demo-pass), open case 2026-0412 and a document.
+     Every page carries your name, ID, the case, the time and a session code.
+  2. Still D-1001: type 2026-0433 in the case search, press Find case, Request access
+     (give a reason), then Log out.
+  3. Supervisor of the Burglary unit: log in as S-2002 (natarajan-demo-pass), open
+     Requests > Unit queue, Approve (D-1001's older request for 2026-0419 is there too).
+  4. Evidence technician: log in as E-3001 (ortiz-demo-pass), open a document of
+     2026-0412, tick Draw highlight, drag over a passage and write a note.
+  5. The wipe: with a document open, stop the station in another terminal:
+         kill $spid
+     Within seconds the app locks: "Left the station network: case data was wiped".
+
+GUIDE
 say "starting Case Viewer..."
 
 export CASEVIEWER_STATION="127.0.0.1:$port" CASEVIEWER_ENROLL_TOKEN="$token"
