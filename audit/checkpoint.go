@@ -244,12 +244,12 @@ func (s *ed25519Signer) Sign(msg []byte) ([]byte, error) { return ed25519.Sign(s
 // OriginPrefix), a blank line, and one or more signature lines starting
 // with "— ". A note ends at the first line after its signatures that is
 // not a signature line, or, for an incomplete note, at the next line that
-// starts a new one; bad lists the first line of each incomplete note.
-func splitCheckpointFile(data []byte) (notes [][]byte, bad []int) {
-	lines := bytes.SplitAfter(data, []byte("\n"))
+// starts a new one. lines holds the first line (from 1) of each note; bad
+// lists the first line of each incomplete note.
+func splitCheckpointFile(data []byte) (notes [][]byte, lines []int, bad []int) {
 	start, startLine, off := 0, 1, 0
 	inSigs := false
-	for i, l := range lines {
+	for i, l := range bytes.SplitAfter(data, []byte("\n")) {
 		if len(l) == 0 {
 			continue
 		}
@@ -257,7 +257,7 @@ func splitCheckpointFile(data []byte) (notes [][]byte, bad []int) {
 		isOrigin := bytes.HasPrefix(l, []byte(OriginPrefix))
 		switch {
 		case inSigs && !isSig:
-			notes = append(notes, data[start:off])
+			notes, lines = append(notes, data[start:off]), append(lines, startLine)
 			start, startLine, inSigs = off, i+1, false
 		case !inSigs && isOrigin && off > start:
 			bad = append(bad, startLine)
@@ -270,10 +270,10 @@ func splitCheckpointFile(data []byte) (notes [][]byte, bad []int) {
 	}
 	if start < len(data) {
 		if inSigs && bytes.HasSuffix(data, []byte("\n")) {
-			notes = append(notes, data[start:])
+			notes, lines = append(notes, data[start:]), append(lines, startLine)
 		} else {
 			bad = append(bad, startLine)
 		}
 	}
-	return notes, bad
+	return notes, lines, bad
 }

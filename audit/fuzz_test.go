@@ -77,7 +77,11 @@ func FuzzOpenCheckpoint(f *testing.F) {
 				t.Fatalf("opened %+v", c)
 			}
 		}
-		notes, _ := splitCheckpointFile(b)
+		notes, lines, bad := splitCheckpointFile(b)
+		if len(lines) != len(notes) {
+			t.Fatalf("%d notes, %d line numbers", len(notes), len(lines))
+		}
+		_ = bad
 		for _, n := range notes {
 			if !bytes.Contains(b, n) || len(n) == 0 {
 				t.Fatalf("split produced %q from %q", n, b)

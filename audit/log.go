@@ -240,7 +240,7 @@ func (l *Log) timer(d time.Duration) {
 		case <-l.stop:
 			return
 		case <-t.C:
-			ctx, cancel := context.WithTimeout(context.Background(), d)
+			ctx, cancel := context.WithTimeout(context.Background(), l.writeTimeout)
 			_, err := l.Checkpoint(ctx)
 			cancel()
 			if err != nil && !errors.Is(err, ErrClosed) {
@@ -530,7 +530,7 @@ func (l *Log) checkpointLocked(ctx context.Context) (*Checkpoint, error) {
 		return nil
 	})
 	if err != nil {
-		return nil, fmt.Errorf("%w: checkpoint: %v", ErrUnavailable, err)
+		return nil, fmt.Errorf("%w: checkpoint: %w", ErrUnavailable, err)
 	}
 	l.lastSize = c.Size
 	return c, nil

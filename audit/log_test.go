@@ -355,6 +355,18 @@ func TestVerifyDetectsTampering(t *testing.T) {
 		{"state row deleted", func(*testing.T, *fixture) []string {
 			return []string{`DELETE FROM audit_state`}
 		}, false, []want{{ProblemState, -1}}},
+		{"checkpoint file truncated", func(t *testing.T, f *fixture) []string {
+			if err := os.WriteFile(f.cfg.CheckpointFile, nil, 0o600); err != nil {
+				t.Fatal(err)
+			}
+			return nil
+		}, false, []want{{ProblemCheckpointMissing, -1}}},
+		{"checkpoint file deleted", func(t *testing.T, f *fixture) []string {
+			if err := os.Remove(f.cfg.CheckpointFile); err != nil {
+				t.Fatal(err)
+			}
+			return nil
+		}, false, []want{{ProblemCheckpointMissing, -1}}},
 		{"checkpoint signature altered", func(t *testing.T, f *fixture) []string {
 			var text []byte
 			if err := f.db.QueryRow(`SELECT note FROM audit_checkpoints WHERE size = 8`).Scan(&text); err != nil {
@@ -418,7 +430,7 @@ func TestCheckpointEveryAndFile(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	notes, bad := splitCheckpointFile(data)
+	notes, _, bad := splitCheckpointFile(data)
 	if len(notes) != 2 || len(bad) != 0 {
 		t.Fatalf("checkpoint file holds %d notes, %d bad", len(notes), len(bad))
 	}
@@ -460,7 +472,7 @@ func TestTornCheckpointFile(t *testing.T) {
 		f.append(t, i) // checkpoint at 10
 	}
 	data, _ := os.ReadFile(f.cfg.CheckpointFile)
-	notes, bad := splitCheckpointFile(data)
+	notes, _, bad := splitCheckpointFile(data)
 	if len(notes) != 4 || len(bad) != 1 || bad[0] != 19 {
 		t.Fatalf("split: %d notes, bad lines %v, in:\n%s", len(notes), bad, data)
 	}
@@ -469,12 +481,25 @@ func TestTornCheckpointFile(t *testing.T) {
 	for _, p := range rep.Problems {
 		kinds = append(kinds, p.Kind)
 	}
-	// Both torn entries are reported (their checkpoints are still in the
-	// database); the entries after them are read and checked.
-	if rep.OK || rep.Checkpoints != 5+3 || fmt.Sprint(kinds) != "[bad-checkpoint bad-checkpoint]" {
+	// Both torn entries are reported, and that the file lacks their
+	// checkpoints (still in the database); the entries after them are read
+	// and checked.
+	if rep.OK || rep.Checkpoints != 5+3 || fmt.Sprint(kinds) != "[bad-checkpoint bad-checkpoint checkpoint-missing]" ||
+		!strings.Contains(rep.Problems[2].What, "lacks 2 checkpoints") {
 		t.Fatalf("report:\n%s", rep)
 	}
 	t.Logf("report:\n%s", rep)
+}
+
+func TestCheckpointRefusesCutBackLog(t *testing.T) {
+	f := newFixture(t, 8, 4)
+	f.exec(t, `DELETE FROM audit_records WHERE idx >= 6`,
+		fmt.Sprintf(`DELETE FROM audit_hashes WHERE id >= %d`, tlog.StoredHashCount(6)),
+		`UPDATE audit_state SET size = 6`)
+	_, err := f.log.Checkpoint(context.Background())
+	if !errors.Is(err, ErrTampered) || !errors.Is(err, ErrUnavailable) {
+		t.Fatalf("Checkpoint over a cut-back log = %v, want ErrTampered and ErrUnavailable", err)
+	}
 }
 
 func TestLatestNone(t *testing.T) {

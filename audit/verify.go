@@ -391,7 +391,7 @@ func (v *verifier) loadCheckpoints(file string) error {
 		return err
 	}
 	defer rows.Close()
-	inDB := map[tlog.Hash]bool{}
+	inDB := map[tlog.Hash]*Checkpoint{}
 	for rows.Next() {
 		var size int64
 		var h, text []byte
@@ -406,7 +406,7 @@ func (v *verifier) loadCheckpoints(file string) error {
 			v.rep.add(-1, ProblemBadCheckpoint, "database checkpoint at size %d: columns differ from the signed text (size %d)", size, c.Size)
 		default:
 			v.addCheckpoint(c, "database")
-			inDB[noteHash(text)] = true
+			inDB[noteHash(text)] = c
 		}
 	}
 	if err := rows.Err(); err != nil {
@@ -417,7 +417,7 @@ func (v *verifier) loadCheckpoints(file string) error {
 	}
 	f, err := os.Open(file)
 	if errors.Is(err, os.ErrNotExist) {
-		if v.rep.Checkpoints > 0 {
+		if len(inDB) > 0 {
 			v.rep.add(-1, ProblemCheckpointMissing, "the checkpoint file is missing")
 		}
 		return nil
@@ -434,24 +434,43 @@ func (v *verifier) loadCheckpoints(file string) error {
 		v.rep.add(-1, ProblemBadCheckpoint, "the checkpoint file exceeds %d bytes; only the start was checked", maxCheckpointFile)
 		data = data[:maxCheckpointFile]
 	}
-	notes, bad := splitCheckpointFile(data)
+	notes, lines, bad := splitCheckpointFile(data)
 	for _, line := range bad {
 		v.rep.add(-1, ProblemBadCheckpoint, "checkpoint file line %d: incomplete entry", line)
 	}
-	line := 1
-	for _, n := range notes {
-		where := fmt.Sprintf("checkpoint file line %d", line)
-		line += bytes.Count(n, []byte("\n"))
+	inFile := map[tlog.Hash]bool{}
+	var first *Checkpoint // the earliest signed checkpoint in the file
+	for i, n := range notes {
+		where := fmt.Sprintf("checkpoint file line %d", lines[i])
 		c, err := OpenCheckpoint(n, v.vkey)
 		if err != nil {
 			v.rep.add(-1, ProblemBadCheckpoint, "%s: %v", where, err)
 			continue
 		}
 		v.addCheckpoint(c, where)
-		if !inDB[noteHash(n)] {
+		inFile[noteHash(n)] = true
+		if first == nil || c.Time.Before(first.Time) {
+			first = c
+		}
+		if inDB[noteHash(n)] == nil {
 			v.rep.add(-1, ProblemCheckpointMissing, "%s: checkpoint at size %d signed %s is not among the valid database checkpoints (rows deleted or altered)",
 				where, c.Size, c.Time.Format(TimeFormat))
 		}
+	}
+	// Every checkpoint is written to the file before the database, so
+	// once the file has begun, each later database checkpoint must be in
+	// it. (Checkpoints from before the file was configured are not.)
+	var lost []int64
+	for h, c := range inDB {
+		if !inFile[h] && (first == nil || !c.Time.Before(first.Time)) {
+			lost = append(lost, c.Size)
+		}
+	}
+	if len(lost) > 0 {
+		sort.Slice(lost, func(i, j int) bool { return lost[i] < lost[j] })
+		v.rep.add(-1, ProblemCheckpointMissing,
+			"the checkpoint file lacks %d checkpoints that the database holds (sizes %d to %d): it was truncated or rewritten",
+			len(lost), lost[0], lost[len(lost)-1])
 	}
 	return nil
 }
