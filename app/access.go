@@ -208,6 +208,9 @@ func (u *UI) submitLogin(id *SafeEntry, pw *widget.Entry, msg *widget.Label, btn
 			u.Lock = nil
 			u.logf("logged in as %s", off.ID)
 			u.showCases()
+			if off.Supervisor && !u.opts.Synchronous {
+				go u.badgeLoop(u.gen)
+			}
 		}
 	})
 }

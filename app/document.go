@@ -177,7 +177,11 @@ func (u *UI) openDocument(detail CaseDetail, info DocumentInfo) {
 			if aerr == nil {
 				s.annots = annots
 			}
-			s.Title.SetText(fmt.Sprintf("%s · case %s", title, caseNum))
+			head := fmt.Sprintf("%s · case %s", title, caseNum)
+			if !opened.GrantExpires.IsZero() {
+				head += " · your access to it ends " + when(opened.GrantExpires)
+			}
+			s.Title.SetText(head)
 			s.Strip.Refresh()
 			s.Annotations.Refresh()
 			s.annotHint()

@@ -295,6 +295,28 @@ func (u *UI) refreshBadge(n *navBar) {
 	})
 }
 
+// badgeLoop refreshes a supervisor's request badge every minute until the
+// session locks.
+func (u *UI) badgeLoop(gen uint64) {
+	t := time.NewTicker(time.Minute)
+	defer t.Stop()
+	for range t.C {
+		stop := false
+		fyne.DoAndWait(func() {
+			if u.gen != gen || u.locked {
+				stop = true
+				return
+			}
+			if u.nav != nil {
+				u.refreshBadge(u.nav)
+			}
+		})
+		if stop {
+			return
+		}
+	}
+}
+
 // logout ends the session; the backend's lock event shows the lock screen.
 func (u *UI) logout() {
 	u.run(func(ctx context.Context) func() {
