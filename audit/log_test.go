@@ -300,10 +300,7 @@ func TestVerifyDetectsTampering(t *testing.T) {
 			fmt.Sprintf(`UPDATE audit_state SET size = %d`, n),
 		}
 	}
-	type want struct {
-		kind  ProblemKind
-		index int64
-	}
+	type want = wantProblem
 	cases := []struct {
 		name   string
 		tamper func(t *testing.T, f *fixture) []string
@@ -384,31 +381,45 @@ func TestVerifyDetectsTampering(t *testing.T) {
 			return []string{fmt.Sprintf(`INSERT INTO audit_checkpoints (size, hash, time_ns, note) VALUES (23, X'%x', 0, X'%x')`, h[:], text)}
 		}, false, []want{{ProblemBadCheckpoint, -1}}},
 	}
-	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			f := newFixture(t, 24, 8)
-			if c.noFile {
-				f.log.cfg.CheckpointFile = ""
-			}
-			f.exec(t, c.tamper(t, f)...)
-			rep := f.verify(t)
-			if rep.OK {
-				t.Fatalf("tampered log verified OK:\n%s", rep)
-			}
-			for _, w := range c.want {
-				found := false
-				for _, p := range rep.Problems {
-					if p.Kind == w.kind && p.Index == w.index {
-						found = true
-					}
-				}
-				if !found {
-					t.Errorf("no %s problem at %d in:\n%s", w.kind, w.index, rep)
-				}
-			}
-			t.Logf("report:\n%s", rep)
-		})
+	defer func(n int64) { verifyChunk = n }(verifyChunk)
+	for _, chunk := range []int64{verifyChunk, 5} {
+		verifyChunk = chunk
+		for _, c := range cases {
+			t.Run(fmt.Sprintf("%s/chunk=%d", c.name, chunk), func(t *testing.T) {
+				testTamper(t, c.tamper, c.noFile, c.want)
+			})
+		}
 	}
+}
+
+type wantProblem struct {
+	kind  ProblemKind
+	index int64
+}
+
+func testTamper(t *testing.T, tamper func(*testing.T, *fixture) []string, noFile bool, want []wantProblem) {
+	t.Helper()
+	f := newFixture(t, 24, 8)
+	if noFile {
+		f.log.cfg.CheckpointFile = ""
+	}
+	f.exec(t, tamper(t, f)...)
+	rep := f.verify(t)
+	if rep.OK {
+		t.Fatalf("tampered log verified OK:\n%s", rep)
+	}
+	for _, w := range want {
+		found := false
+		for _, p := range rep.Problems {
+			if p.Kind == w.kind && p.Index == w.index {
+				found = true
+			}
+		}
+		if !found {
+			t.Errorf("no %s problem at %d in:\n%s", w.kind, w.index, rep)
+		}
+	}
+	t.Logf("report:\n%s", rep)
 }
 
 func signBody(t testing.TB, l *Log, size int64, h tlog.Hash, now time.Time) []byte {

@@ -64,8 +64,9 @@ const maxProblems = 1000
 // million checkpoints).
 const maxCheckpointFile = 512 << 20
 
-// verifyChunk is how many records Verify loads at a time.
-const verifyChunk = 4096
+// verifyChunk is how many records Verify loads at a time (a variable so
+// tests can cross chunk boundaries with small logs).
+var verifyChunk int64 = 4096
 
 // Problem is one thing Verify found wrong.
 type Problem struct {
