@@ -96,7 +96,7 @@ const (
 	saltSize = 16
 	hashSize = 32
 	// Bounds for stored parameters, so a tampered hash cannot exhaust memory.
-	maxArgonMemKiB = 1 << 20
+	maxArgonMemKiB = 256 << 10
 	maxArgonTime   = 16
 )
 

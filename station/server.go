@@ -11,6 +11,7 @@ import (
 	"log"
 	"net"
 	"net/http"
+	"path"
 	"strings"
 	"time"
 
@@ -209,7 +210,16 @@ func (srv *Server) routes() http.Handler {
 	mux.Handle("/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, errNotFound)
 	}))
-	return mux
+	// ServeMux answers unclean paths with a redirect; the API answers them
+	// with a JSON error instead.
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p := r.URL.EscapedPath()
+		if p == "" || p[0] != '/' || path.Clean(p) != p || r.Method == http.MethodConnect {
+			writeError(w, badRequest("The request path is not in canonical form."))
+			return
+		}
+		mux.ServeHTTP(w, r)
+	})
 }
 
 func (srv *Server) wrap(rt route) http.Handler {
