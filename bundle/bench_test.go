@@ -4,6 +4,10 @@ import (
 	"bytes"
 	"crypto/rand"
 	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
 	"testing"
 
 	"golang.org/x/crypto/chacha20poly1305"
@@ -79,6 +83,30 @@ func BenchmarkRawChaCha20Poly1305(b *testing.B) {
 			if _, err := a.Open(out[:0], nonce, work[off:off+chunk+16], nil); err != nil {
 				b.Fatal(err)
 			}
+		}
+	}
+}
+
+// BenchmarkAgeDecryptCommand is the reference: the real age command (built
+// from the same module version) decrypting the same 64 MiB payload with
+// the document identity, output to /dev/null. It includes process start,
+// as a person running `age -d` would see it.
+func BenchmarkAgeDecryptCommand(b *testing.B) {
+	f := getBenchFixture(b)
+	dir := b.TempDir()
+	ageBin := buildAge(b, dir)
+	path := filepath.Join(dir, "payload.age") // ciphertext only
+	if err := os.WriteFile(path, f.payload, 0o600); err != nil {
+		b.Fatal(err)
+	}
+	identity := f.id.String() + "\n"
+	b.SetBytes(benchSize)
+	b.ResetTimer()
+	for b.Loop() {
+		cmd := exec.Command(ageBin, "-d", "-i", "-", path)
+		cmd.Stdin = strings.NewReader(identity) // Stdout nil: /dev/null
+		if out, err := cmd.CombinedOutput(); err != nil {
+			b.Fatalf("age -d: %v %s", err, out)
 		}
 	}
 }

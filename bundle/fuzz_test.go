@@ -209,6 +209,18 @@ func FuzzPayload(f *testing.F) {
 		m.PayloadSize = int64(len(data))
 		m.PlaintextSize = agePlaintextSize(data)
 		doc, err := openPayload(bytes.NewReader(data), b.fileKey, &m, GrantContext{})
+		// Differential: age's own reader must agree, except that bundle
+		// also refuses headers that are not in canonical encoding.
+		ar, asize, aerr := age.DecryptReaderAt(bytes.NewReader(data), int64(len(data)), age.NewInjectedFileKeyIdentity(b.fileKey))
+		if err == nil && (aerr != nil || asize != doc.Size()) {
+			t.Fatalf("bundle opened a payload that age refuses (%v) or sizes differently", aerr)
+		}
+		if err != nil && aerr == nil {
+			hdr, herr := age.ExtractHeader(bytes.NewReader(data))
+			if herr != nil || bytes.HasPrefix(data, hdr) {
+				t.Fatalf("bundle refused a canonical payload that age opens: %v", err)
+			}
+		}
 		if err != nil {
 			if !classified(err) {
 				t.Fatalf("unclassified error %v", err)
@@ -223,6 +235,14 @@ func FuzzPayload(f *testing.F) {
 		}
 		p := make([]byte, n)
 		got, err := doc.ReadAt(p, off)
+		if off >= 0 && off <= doc.Size() {
+			ap := make([]byte, n)
+			agot, aerr := ar.ReadAt(ap, off)
+			ok, aok := err == nil || err == io.EOF, aerr == nil || aerr == io.EOF
+			if got != agot || ok != aok || !bytes.Equal(p[:got], ap[:agot]) {
+				t.Fatalf("ReadAt(%d, %d): bundle %d, %v; age %d, %v", n, off, got, err, agot, aerr)
+			}
+		}
 		if err != nil && err != io.EOF && !classified(err) && off >= 0 {
 			t.Fatalf("ReadAt: unclassified error %v", err)
 		}

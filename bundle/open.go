@@ -11,8 +11,6 @@ import (
 	"io"
 	"sync/atomic"
 	"time"
-
-	"filippo.io/age"
 )
 
 // MaxClockSkew is how far before a grant's IssuedAt the device clock may be
@@ -114,29 +112,29 @@ func openPayload(payload io.ReaderAt, fileKey []byte, m *Manifest, gc GrantConte
 	if payload == nil {
 		return nil, errors.New("bundle: no payload")
 	}
-	src := &ioErrorReaderAt{r: payload}
-	r, size, err := age.DecryptReaderAt(src, m.PayloadSize, age.NewInjectedFileKeyIdentity(fileKey))
+	r, err := newStreamReader(&ioErrorReaderAt{r: payload}, m.PayloadSize, fileKey)
 	if err != nil {
 		return nil, payloadError(err)
 	}
-	if size != m.PlaintextSize {
-		return nil, fmt.Errorf("%w: payload holds %d bytes of plaintext, the manifest says %d", ErrTampered, size, m.PlaintextSize)
+	if r.size != m.PlaintextSize {
+		return nil, fmt.Errorf("%w: payload holds %d bytes of plaintext, the manifest says %d", ErrTampered, r.size, m.PlaintextSize)
 	}
-	doc := &Document{m: *m, g: gc, size: size}
-	doc.r.Store(&r)
+	doc := &Document{m: *m, g: gc, size: r.size}
+	doc.r.Store(r)
 	return doc, nil
 }
 
 // Document is an opened bundle: an io.ReaderAt over the plaintext. Every
-// ReadAt authenticates each 64 KiB chunk it touches before copying any of
-// it; a chunk that fails yields ErrTampered and none of its bytes. ReadAt
-// may be called concurrently. Partial reads check chunks, not the whole
-// document's SHA-256: use ReadAll for that.
+// ReadAt authenticates each 64 KiB chunk it touches; a chunk that fails
+// yields ErrTampered and none of its bytes (n counts only the chunks before
+// it, and the part of p it would have filled is zeroed). ReadAt may be
+// called concurrently. Partial reads check chunks, not the whole document's
+// SHA-256: use ReadAll for that. Close wipes the reader's cached chunk.
 type Document struct {
 	m    Manifest
 	g    GrantContext
 	size int64
-	r    atomic.Pointer[io.ReaderAt]
+	r    atomic.Pointer[streamReader]
 }
 
 // Size returns the plaintext size, which equals Manifest().PlaintextSize.
@@ -156,8 +154,8 @@ func (d *Document) Grant() GrantContext { return d.g }
 // is shorter than it should be, ErrClosed after Close, and the payload
 // reader's own errors wrapped.
 func (d *Document) ReadAt(p []byte, off int64) (int, error) {
-	rp := d.r.Load()
-	if rp == nil {
+	r := d.r.Load()
+	if r == nil {
 		return 0, ErrClosed
 	}
 	if off < 0 {
@@ -169,17 +167,24 @@ func (d *Document) ReadAt(p []byte, off int64) (int, error) {
 		}
 		return 0, io.EOF
 	}
-	n, err := (*rp).ReadAt(p, off)
+	n, err := r.ReadAt(p, off)
+	if err == ErrClosed {
+		return n, err
+	}
 	if err != nil && err != io.EOF {
 		return n, payloadError(err)
 	}
 	return n, err
 }
 
-// Close drops the decryption state. Later reads fail with ErrClosed. Bytes
-// already returned to the caller are the caller's to wipe.
+// Close wipes the decryption state, including the cached plaintext chunk.
+// Later reads fail with ErrClosed. Bytes already returned to the caller are
+// the caller's to wipe. Close is safe to call more than once and
+// concurrently with reads.
 func (d *Document) Close() error {
-	d.r.Store(nil)
+	if r := d.r.Swap(nil); r != nil {
+		r.Close()
+	}
 	return nil
 }
 
@@ -237,8 +242,8 @@ func (s *ioErrorReaderAt) ReadAt(p []byte, off int64) (int, error) {
 	return n, err
 }
 
-// payloadError maps an error from age to ErrTampered, unless it came from the
-// payload reader itself.
+// payloadError maps an error of the payload layer to ErrTampered, unless it
+// came from the caller's payload reader itself.
 func payloadError(err error) error {
 	var ioe *ioError
 	if errors.As(err, &ioe) {
