@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/ed25519"
 	"errors"
+	"fmt"
 	"io"
 	"strings"
 	"testing"
@@ -275,3 +276,148 @@ func (f writerFunc) Write(p []byte) (int, error) { return f(p) }
 type zeroReader struct{}
 
 func (zeroReader) Read(p []byte) (int, error) { clear(p); return len(p), nil }
+
+func TestDocumentReadAtEdges(t *testing.T) {
+	f := newFixture(t, 3*64<<10+500)
+	doc, err := f.open(f.manifest, f.grant, f.payload)
+	if err != nil {
+		t.Fatal(err)
+	}
+	size := doc.Size()
+	cases := []struct {
+		off  int64
+		n    int
+		want int
+		err  error
+	}{
+		{0, 0, 0, nil},
+		{size, 0, 0, nil},
+		{size, 1, 0, io.EOF},
+		{size + 1, 1, 0, io.EOF},
+		{size - 1, 1, 1, io.EOF},
+		{size - 1, 10, 1, io.EOF},
+		{64<<10 - 1, 2, 2, nil},             // across a chunk boundary, via the cache
+		{64 << 10, 64 << 10, 64 << 10, nil}, // one whole chunk, straight into p
+		{100, 3 * 64 << 10, 3 * 64 << 10, nil},
+		{0, int(size) + 10, int(size), io.EOF},
+	}
+	for _, c := range cases {
+		p := make([]byte, c.n)
+		n, err := doc.ReadAt(p, c.off)
+		if n != c.want || err != c.err {
+			t.Errorf("ReadAt(%d bytes, %d) = %d, %v; want %d, %v", c.n, c.off, n, err, c.want, c.err)
+			continue
+		}
+		if n > 0 && !bytes.Equal(p[:n], f.plaintext[c.off:c.off+int64(n)]) {
+			t.Errorf("ReadAt(%d bytes, %d): wrong bytes", c.n, c.off)
+		}
+	}
+	if _, err := doc.ReadAt(make([]byte, 1), -1); err == nil {
+		t.Error("negative offset accepted")
+	}
+}
+
+func TestDocumentConcurrentReadsAndClose(t *testing.T) {
+	f := newFixture(t, 4*64<<10+77)
+	doc, err := f.open(f.manifest, f.grant, f.payload)
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error)
+	for w := range 4 {
+		go func() {
+			p := make([]byte, 5000+w*64<<10/2)
+			for i := range 50 {
+				off := int64((i*7919 + w*104729) % int(doc.Size()))
+				n, err := doc.ReadAt(p, off)
+				if err != nil && err != io.EOF {
+					done <- err
+					return
+				}
+				if !bytes.Equal(p[:n], f.plaintext[off:off+int64(n)]) {
+					done <- errors.New("concurrent read returned wrong bytes")
+					return
+				}
+			}
+			done <- nil
+		}()
+	}
+	for range 4 {
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Close while readers run: every read either succeeds with the right
+	// bytes or fails with ErrClosed.
+	for w := range 2 {
+		go func() {
+			p := make([]byte, 1000)
+			for i := 0; ; i++ {
+				off := int64((i*31 + w*64<<10) % int(doc.Size()-1000))
+				n, err := doc.ReadAt(p, off)
+				if errors.Is(err, ErrClosed) {
+					done <- nil
+					return
+				}
+				if err != nil || !bytes.Equal(p[:n], f.plaintext[off:off+int64(n)]) {
+					done <- fmt.Errorf("read during close: %d, %v", n, err)
+					return
+				}
+			}
+		}()
+	}
+	time.Sleep(10 * time.Millisecond)
+	doc.Close()
+	doc.Close()
+	for range 2 {
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := doc.ReadAll(context.Background()); !errors.Is(err, ErrClosed) {
+		t.Fatalf("ReadAll after Close: %v", err)
+	}
+}
+
+func TestCloseWipesCache(t *testing.T) {
+	f := newFixture(t, 1000)
+	doc, err := f.open(f.manifest, f.grant, f.payload)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := doc.r.Load()
+	cache := r.cache[:cap(r.cache)]
+	if !bytes.Contains(cache, f.plaintext[:100]) {
+		t.Fatal("test premise: the final chunk is cached after Open")
+	}
+	doc.Close()
+	if !bytes.Equal(cache, make([]byte, len(cache))) {
+		t.Fatal("Close left plaintext in the chunk cache")
+	}
+}
+
+func TestReadAllContext(t *testing.T) {
+	f := newFixture(t, 3<<20)
+	doc, err := f.open(f.manifest, f.grant, f.payload)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if b, err := doc.ReadAll(ctx); b != nil || !errors.Is(err, context.Canceled) {
+		t.Fatalf("ReadAll with a canceled context: %d bytes, %v", len(b), err)
+	}
+}
+
+// errReaderAt fails every read: an I/O error is not tampering.
+type errReaderAt struct{}
+
+func (errReaderAt) ReadAt([]byte, int64) (int, error) { return 0, errors.New("disk on fire") }
+
+func TestPayloadIOErrorIsNotTampering(t *testing.T) {
+	f := newFixture(t, 100)
+	_, err := Open(f.manifest, f.grant, errReaderAt{}, int64(len(f.payload)), f.dev, f.stationPub, f.opts())
+	if err == nil || errors.Is(err, ErrTampered) || !strings.Contains(err.Error(), "disk on fire") {
+		t.Fatalf("got %v, want the reader's own error", err)
+	}
+}
