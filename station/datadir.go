@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"path/filepath"
@@ -300,7 +301,7 @@ func Open(ctx context.Context, dir string, opt Options) (*Station, error) {
 	}
 	master := opt.MasterKey
 	if master == nil {
-		if master, err = readMasterKey(filepath.Join(dir, fileMasterKey)); err != nil {
+		if master, err = ReadMasterKey(filepath.Join(dir, fileMasterKey)); err != nil {
 			return nil, err
 		}
 	}
@@ -334,18 +335,26 @@ func Open(ctx context.Context, dir string, opt Options) (*Station, error) {
 	return s, nil
 }
 
-func readMasterKey(path string) ([]byte, error) {
+// ReadMasterKey reads a master key written as 64 hex digits from a file (or
+// a pipe), refusing a regular file that others may read.
+func ReadMasterKey(path string) ([]byte, error) {
 	fi, err := os.Stat(path)
 	if err != nil {
 		return nil, fmt.Errorf("station: master key: %w", err)
 	}
-	if fi.Mode().Perm()&0o077 != 0 {
+	if fi.Mode().IsRegular() && fi.Mode().Perm()&0o077 != 0 {
 		return nil, fmt.Errorf("station: master key %s is readable by others (mode %v); chmod 600 it", path, fi.Mode().Perm())
 	}
-	b, err := os.ReadFile(path)
+	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("station: master key: %w", err)
 	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, 256))
+	if err != nil {
+		return nil, fmt.Errorf("station: master key: %w", err)
+	}
+	defer clear(b)
 	k, err := hex.DecodeString(strings.TrimSpace(string(b)))
 	if err != nil || len(k) != MasterKeySize {
 		return nil, fmt.Errorf("station: master key %s is not %d hex-encoded bytes", path, MasterKeySize)

@@ -191,6 +191,7 @@ func isHelp(a string) bool { return a == "-h" || a == "--help" || a == "-help" |
 type flags struct {
 	*flag.FlagSet
 	data       *string
+	masterFile *string
 	usage      string
 	env        *Env
 	positional []string
@@ -201,6 +202,9 @@ func newFlags(name, usage string, env *Env) *flags {
 	fs.SetOutput(io.Discard)
 	f := &flags{FlagSet: fs, usage: usage, env: env}
 	f.data = fs.String("data", DefaultDataDir(), "station data folder")
+	if name != "init" && name != "demo" {
+		f.masterFile = fs.String("master-key-file", "", "read the master key (64 hex digits) from this file or pipe instead of DATA/master.key")
+	}
 	return f
 }
 
@@ -242,7 +246,15 @@ func (f *flags) arg(i int) string {
 func (f *flags) open() (*station.Station, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	return station.Open(ctx, *f.data, f.env.Options)
+	opt := f.env.Options
+	if f.masterFile != nil && *f.masterFile != "" {
+		k, err := station.ReadMasterKey(*f.masterFile)
+		if err != nil {
+			return nil, err
+		}
+		opt.MasterKey = k
+	}
+	return station.Open(ctx, *f.data, opt)
 }
 
 // actor names who ran an admin command, for the audit log.
