@@ -266,7 +266,48 @@ func TestVectorsCoverSpec(t *testing.T) {
 			t.Errorf("vectors cover %s, which the spec does not define", c)
 		}
 	}
+	// Every requirement (a paragraph or list item that says MUST) carries a
+	// tag, so that the checks above see all of them.
+	for _, item := range specItems(string(spec)) {
+		if strings.Contains(item, "MUST") && !strings.Contains(item, "RFC 2119") &&
+			!regexp.MustCompile(`\*\*\[[A-Z][0-9]+\]\*\*`).MatchString(item) {
+			t.Errorf("spec requirement without a tag: %q", item)
+		}
+	}
 	t.Logf("%d tags, vectors per tag: %v", len(defined), covered)
+}
+
+// specItems splits markdown into paragraphs and list items (code blocks
+// and tables excluded).
+func specItems(spec string) []string {
+	var items []string
+	var cur strings.Builder
+	flush := func() {
+		if cur.Len() > 0 {
+			items = append(items, cur.String())
+			cur.Reset()
+		}
+	}
+	inCode := false
+	for _, line := range strings.Split(spec, "\n") {
+		trimmed := strings.TrimSpace(line)
+		switch {
+		case strings.HasPrefix(trimmed, "```"):
+			inCode = !inCode
+			flush()
+			continue
+		case inCode || strings.HasPrefix(trimmed, "|"):
+			continue
+		case trimmed == "":
+			flush()
+			continue
+		case strings.HasPrefix(trimmed, "- ") || regexp.MustCompile(`^[0-9]+\. `).MatchString(trimmed) || strings.HasPrefix(trimmed, "#"):
+			flush()
+		}
+		cur.WriteString(trimmed + " ")
+	}
+	flush()
+	return items
 }
 
 // TestVectorOutcomeClasses checks that the classes in the spec's error table
@@ -284,5 +325,14 @@ func TestVectorOutcomeClasses(t *testing.T) {
 		if !seen[w] {
 			t.Errorf("no vector expects %s", w)
 		}
+	}
+}
+
+func TestSpecItems(t *testing.T) {
+	spec := "Intro MUST\nstill intro.\n\n- **[A1]** MUST x\n  continued\n- plain MUST\n1. step\n```\ncode MUST\n```\n| table | MUST |\n"
+	got := specItems(spec)
+	want := []string{"Intro MUST still intro. ", "- **[A1]** MUST x continued ", "- plain MUST ", "1. step "}
+	if !slices.Equal(got, want) {
+		t.Fatalf("specItems = %q, want %q", got, want)
 	}
 }
