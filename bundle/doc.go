@@ -39,3 +39,5 @@
 // [ErrTooLarge], so that a caller can branch with [errors.Is]. Anything that
 // cannot be checked is refused.
 package bundle
+
+//go:generate go test -run TestGenerateVectors -update-vectors
