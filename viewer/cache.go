@@ -120,15 +120,14 @@ func (c *pageCache) get(ctx context.Context, k pageKey, render func() (*image.RG
 		f.err = err
 		return nil, err
 	}
-	out := copyRGBA(img)
-	if !c.insert(k, img) {
-		if f.waiters > 0 {
-			f.img = img // the last waiter zeroes it
-		} else {
-			clear(img.Pix)
-		}
+	if c.insert(k, img) {
+		return copyRGBA(img), nil
 	}
-	return out, nil
+	if f.waiters > 0 {
+		f.img = img // the last waiter zeroes it
+		return copyRGBA(img), nil
+	}
+	return img, nil // kept nowhere else: the caller may have it
 }
 
 // leave records that a waiter is done with f; the last one zeroes the image

@@ -6,6 +6,7 @@ import (
 	"image"
 	"image/draw"
 	"math"
+	"runtime"
 	"strings"
 	"sync"
 	"time"
@@ -121,7 +122,14 @@ func watermarkFont() (*opentype.Font, error) {
 type wmMask struct {
 	w, h       int
 	text, halo []uint8
+	haloA      []uint8 // halo times its opacity: the blend weight
+	// spans lists, row by row, the runs of pixels the halo covers, as
+	// [start, end) offsets into text and halo, so compositing skips the
+	// empty part of the page without looking at it.
+	spans []span
 }
+
+type span struct{ start, end int32 }
 
 type maskKey struct {
 	w, h  int
@@ -179,6 +187,7 @@ func (c *maskCache) wipe() {
 		delete(c.entries, e.key)
 		clear(e.mask.text)
 		clear(e.mask.halo)
+		clear(e.mask.haloA)
 	}
 }
 
@@ -196,39 +205,70 @@ func (e *Engine) stamp(img *image.RGBA, wm Watermark, pageHeightPt, zoom float64
 // page under a pixel is light, a light halo then dark ink; where it is dark,
 // a dark halo then light ink. The text thus reads on white, on black and on
 // a photograph, whose light and dark parts each get their own contrast.
+// Large pages are split across the available cores.
 func composite(img *image.RGBA, m *wmMask) {
 	b := img.Bounds()
 	if b.Dx() != m.w || b.Dy() != m.h {
 		panic("viewer: watermark mask does not match the page") // an internal invariant
 	}
-	for y := 0; y < m.h; y++ {
-		row := img.Pix[y*img.Stride : y*img.Stride+4*m.w]
-		text := m.text[y*m.w : (y+1)*m.w]
-		halo := m.halo[y*m.w : (y+1)*m.w]
-		for x, hv := range halo {
-			if hv == 0 {
-				continue // the halo covers the text: nothing here
+	parts := min(runtime.GOMAXPROCS(0), 4, len(m.spans)/2048+1)
+	if parts <= 1 {
+		compositeSpans(img, m, m.spans)
+		return
+	}
+	var wg sync.WaitGroup
+	per := (len(m.spans) + parts - 1) / parts
+	for i := 0; i < len(m.spans); i += per {
+		wg.Add(1)
+		go func(sp []span) {
+			defer wg.Done()
+			compositeSpans(img, m, sp)
+		}(m.spans[i:min(i+per, len(m.spans))])
+	}
+	wg.Wait()
+}
+
+func compositeSpans(img *image.RGBA, m *wmMask, spans []span) {
+	for _, sp := range spans {
+		off, n := int(sp.start), int(sp.end-sp.start)
+		y := off / m.w
+		x0 := off - y*m.w
+		pix := img.Pix[y*img.Stride+4*x0 : y*img.Stride+4*(x0+n)]
+		halo := m.haloA[off : off+n]
+		text := m.text[off : off+n]
+		for x := range halo {
+			i := 4 * x
+			px := pix[i : i+4 : i+4]
+			r, g, b := uint32(px[0]), uint32(px[1]), uint32(px[2])
+			a := uint32(halo[x])
+			na := 255 - a
+			t := uint32(text[x])
+			if r*77+g*150+b*29 >= wmDarkBelow<<8 {
+				// A light page: lighten, then dark ink.
+				r, g, b = div255(r*na+255*a), div255(g*na+255*a), div255(b*na+255*a)
+				if t != 0 {
+					ta := t * wmTextAlpha >> 8
+					nt := 255 - ta
+					r, g, b = div255(r*nt+wmInkR*ta), div255(g*nt+wmInkG*ta), div255(b*nt+wmInkB*ta)
+				}
+			} else {
+				// A dark page: darken, then light ink.
+				r, g, b = div255(r*na), div255(g*na), div255(b*na)
+				if t != 0 {
+					ta := t * wmLightTextAlpha >> 8
+					nt := 255 - ta
+					r, g, b = div255(r*nt+wmLightInkR*ta), div255(g*nt+wmLightInkG*ta), div255(b*nt+wmLightInkB*ta)
+				}
 			}
-			p := row[4*x : 4*x+4 : 4*x+4]
-			r, g, bl := uint32(p[0]), uint32(p[1]), uint32(p[2])
-			lum := (r*77 + g*150 + bl*29) >> 8
-			haloC, inkR, inkG, inkB, ta := uint32(255), uint32(wmInkR), uint32(wmInkG), uint32(wmInkB), uint32(wmTextAlpha)
-			if lum < wmDarkBelow {
-				haloC, inkR, inkG, inkB, ta = 0, wmLightInkR, wmLightInkG, wmLightInkB, wmLightTextAlpha
-			}
-			a := uint32(hv) * wmHaloAlpha >> 8 // 0..255
-			r = (r*(255-a) + haloC*a) / 255
-			g = (g*(255-a) + haloC*a) / 255
-			bl = (bl*(255-a) + haloC*a) / 255
-			if tv := text[x]; tv != 0 {
-				a = uint32(tv) * ta >> 8
-				r = (r*(255-a) + inkR*a) / 255
-				g = (g*(255-a) + inkG*a) / 255
-				bl = (bl*(255-a) + inkB*a) / 255
-			}
-			p[0], p[1], p[2], p[3] = uint8(r), uint8(g), uint8(bl), 255
+			px[0], px[1], px[2], px[3] = uint8(r), uint8(g), uint8(b), 255
 		}
 	}
+}
+
+// div255 is v/255, rounded, for v up to 255*255, without a division.
+func div255(v uint32) uint32 {
+	v += 128
+	return (v + v>>8) >> 8
 }
 
 // buildMask draws the text block once into an upright tile, grows a halo
@@ -241,45 +281,99 @@ func buildMask(w, h int, zoom float64, lines []string) *wmMask {
 	tw, th := float64(tb.Dx()), float64(tb.Dy())
 	m := &wmMask{w: w, h: h, text: make([]uint8, w*h), halo: make([]uint8, w*h)}
 	sin, cos := math.Sincos(wmAngle * math.Pi / 180)
-	// Pixel (x, y) of the page samples tile coordinates (u, v), the page
-	// turned back by the angle around its centre.
+	// Pixel (x, y) of the page samples tile coordinates (u, v): the page
+	// turned back by the angle around its centre, v cut into rows of tiles
+	// with every other row shifted by half a tile. Along a page row u and v
+	// change by constant steps, so they are kept in range by adding or
+	// subtracting whole tiles rather than by division.
 	cx, cy := float64(w)/2, float64(h)/2
+	tiW, tiH, stride := text.Rect.Dx(), text.Rect.Dy(), text.Stride
 	for y := 0; y < h; y++ {
-		dy := float64(y) + 0.5 - cy
-		for x := 0; x < w; x++ {
-			dx := float64(x) + 0.5 - cx
-			u := dx*cos + dy*sin
-			v := -dx*sin + dy*cos
-			row := math.Floor(v / th)
-			if int64(row)&1 != 0 {
-				u += tw / 2
-			}
-			u -= math.Floor(u/tw) * tw
-			v -= row * th
-			i := y*w + x
-			m.text[i] = sampleWrap(text, u, v)
-			m.halo[i] = sampleWrap(halo, u, v)
+		dx, dy := 0.5-cx, float64(y)+0.5-cy
+		u := dx*cos + dy*sin
+		v := -dx*sin + dy*cos
+		row := math.Floor(v / th)
+		odd := int64(row)&1 != 0
+		if odd {
+			u += tw / 2
 		}
+		u -= math.Floor(u/tw) * tw
+		v -= row * th
+		base := y * w
+		for x := 0; x < w; x++ {
+			// Bilinear sample of both tiles at (u, v), wrapping.
+			fu, fv := u-0.5, v-0.5
+			x0, y0 := int(math.Floor(fu)), int(math.Floor(fv))
+			ax, ay := fu-float64(x0), fv-float64(y0)
+			if x0 < 0 {
+				x0 += tiW
+			}
+			if y0 < 0 {
+				y0 += tiH
+			}
+			x1, y1 := x0+1, y0+1
+			if x1 >= tiW {
+				x1 -= tiW
+			}
+			if y1 >= tiH {
+				y1 -= tiH
+			}
+			i00, i01, i10, i11 := y0*stride+x0, y0*stride+x1, y1*stride+x0, y1*stride+x1
+			w00, w01, w10, w11 := (1-ax)*(1-ay), ax*(1-ay), (1-ax)*ay, ax*ay
+			m.text[base+x] = uint8(w00*float64(text.Pix[i00]) + w01*float64(text.Pix[i01]) + w10*float64(text.Pix[i10]) + w11*float64(text.Pix[i11]) + 0.5)
+			m.halo[base+x] = uint8(w00*float64(halo.Pix[i00]) + w01*float64(halo.Pix[i01]) + w10*float64(halo.Pix[i10]) + w11*float64(halo.Pix[i11]) + 0.5)
+			// One pixel right: crossing a row of tiles toggles the
+			// half-tile shift.
+			u += cos
+			v -= sin
+			if v >= th || v < 0 {
+				if v >= th {
+					v -= th
+				} else {
+					v += th
+				}
+				odd = !odd
+				if odd {
+					u += tw / 2
+				} else {
+					u -= tw / 2
+				}
+			}
+			for u >= tw {
+				u -= tw
+			}
+			for u < 0 {
+				u += tw
+			}
+		}
+	}
+	m.spans = spans(m.halo, w, h)
+	m.haloA = make([]uint8, len(m.halo))
+	for i, v := range m.halo {
+		m.haloA[i] = uint8(uint32(v) * wmHaloAlpha >> 8)
 	}
 	return m
 }
 
-// sampleWrap samples a at (u, v) bilinearly, wrapping around its edges.
-func sampleWrap(a *image.Alpha, u, v float64) uint8 {
-	w, h := a.Rect.Dx(), a.Rect.Dy()
-	u -= 0.5
-	v -= 0.5
-	x0, y0 := math.Floor(u), math.Floor(v)
-	fx, fy := u-x0, v-y0
-	xi, yi := int(x0), int(y0)
-	at := func(x, y int) float64 {
-		x = ((x % w) + w) % w
-		y = ((y % h) + h) % h
-		return float64(a.Pix[y*a.Stride+x])
+// spans returns the runs of nonzero values of each row of a w by h mask.
+func spans(mask []uint8, w, h int) []span {
+	var out []span
+	for y := 0; y < h; y++ {
+		row := mask[y*w : (y+1)*w]
+		for x := 0; x < w; {
+			for x < w && row[x] == 0 {
+				x++
+			}
+			start := x
+			for x < w && row[x] != 0 {
+				x++
+			}
+			if x > start {
+				out = append(out, span{int32(y*w + start), int32(y*w + x)})
+			}
+		}
 	}
-	top := at(xi, yi)*(1-fx) + at(xi+1, yi)*fx
-	bot := at(xi, yi+1)*(1-fx) + at(xi+1, yi+1)*fx
-	return uint8(top*(1-fy) + bot*fy + 0.5)
+	return out
 }
 
 // tile draws lines into an upright tile with room around them, and returns
