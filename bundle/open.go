@@ -117,6 +117,7 @@ func openPayload(payload io.ReaderAt, fileKey []byte, m *Manifest, gc GrantConte
 		return nil, payloadError(err)
 	}
 	if r.size != m.PlaintextSize {
+		r.Close() // wipe the final chunk it authenticated
 		return nil, fmt.Errorf("%w: payload holds %d bytes of plaintext, the manifest says %d", ErrTampered, r.size, m.PlaintextSize)
 	}
 	doc := &Document{m: *m, g: gc, size: r.size}
