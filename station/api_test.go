@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/ed25519"
+	"crypto/tls"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -616,5 +617,50 @@ func TestDefaultArgon2Parameters(t *testing.T) {
 	}
 	if ok, _ := checkPassword([]byte("b-password"), h); ok {
 		t.Fatal("wrong password checks")
+	}
+}
+
+// TestFailClosedRealStore makes the real audit store fail (its table refuses
+// inserts, as a full or read-only disk would) and checks that no grant is
+// issued and the client is told why.
+func TestFailClosedRealStore(t *testing.T) {
+	e := newEnv(t)
+	l := e.session("D1")
+	doc := e.docOf("H-1")
+	if _, err := e.st.db.Exec(`CREATE TRIGGER audit_full BEFORE INSERT ON audit_records BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END`); err != nil {
+		t.Fatal(err)
+	}
+	var body []byte
+	err := l.do("POST", wire.DocumentOpenPath(doc), nil, &body)
+	wantCode(t, err, wire.CodeAuditUnavailable)
+	if !strings.Contains(err.(*wire.Error).Message, "could not write the audit record") {
+		t.Fatalf("message = %q", err.(*wire.Error).Message)
+	}
+	var n int
+	e.st.db.QueryRow(`SELECT COUNT(*) FROM audit_records WHERE action='document.open'`).Scan(&n)
+	if n != 0 {
+		t.Fatal("an open was recorded although the store failed")
+	}
+	if _, err := e.st.db.Exec(`DROP TRIGGER audit_full`); err != nil {
+		t.Fatal(err)
+	}
+	var open wire.OpenDocumentResponse
+	must(t, l.do("POST", wire.DocumentOpenPath(doc), nil, &open))
+	if len(open.Grant) == 0 {
+		t.Fatal("no grant once the store works again")
+	}
+}
+
+func TestServerTimeouts(t *testing.T) {
+	e := newEnv(t)
+	hs := e.srv.HTTPServer()
+	if hs.IdleTimeout != time.Hour || hs.ReadHeaderTimeout <= 0 || hs.ReadTimeout <= 0 || hs.WriteTimeout <= 0 || hs.MaxHeaderBytes <= 0 {
+		t.Fatalf("timeouts: idle %v header %v read %v write %v", hs.IdleTimeout, hs.ReadHeaderTimeout, hs.ReadTimeout, hs.WriteTimeout)
+	}
+	if c := hs.TLSConfig; c.MinVersion != tls.VersionTLS13 {
+		t.Fatalf("TLS min version %x", c.MinVersion)
+	}
+	if NewServer(e.st, ServerConfig{ConnIdleTimeout: 5 * time.Hour, IdleTimeout: time.Hour, AbsoluteTimeout: 24 * time.Hour}).HTTPServer().IdleTimeout != time.Hour {
+		t.Fatal("limits above CJIS maximums were accepted")
 	}
 }

@@ -371,6 +371,13 @@ func cmdServe(args []string, env *Env) error {
 	if _, _, err := net.SplitHostPort(pub); err != nil {
 		return usageErr("serve: --beacon-public %q is not host:port", pub)
 	}
+	logf := func(format string, a ...any) {
+		fmt.Fprintf(env.Stderr, time.Now().UTC().Format(time.RFC3339)+" "+format+"\n", a...)
+	}
+	if env.Options.OnAuditError == nil {
+		// CJIS AU-5: audit failures reach the operator at once.
+		env.Options.OnAuditError = func(err error) { logf("AUDIT ALERT: %v", err) }
+	}
 	st, err := f.open()
 	if err != nil {
 		return err
@@ -397,9 +404,7 @@ func cmdServe(args []string, env *Env) error {
 	if pub == *bAddr || strings.HasSuffix(*bAddr, ":0") {
 		pub = derivePublic(pc.LocalAddr().String())
 	}
-	srv := station.NewServer(st, station.ServerConfig{BeaconPublic: pub, Logf: func(format string, a ...any) {
-		fmt.Fprintf(env.Stderr, time.Now().UTC().Format(time.RFC3339)+" "+format+"\n", a...)
-	}})
+	srv := station.NewServer(st, station.ServerConfig{BeaconPublic: pub, Logf: logf})
 	berr := make(chan error, 1)
 	go func() { berr <- st.ServeBeacon(ctx, pc) }()
 	fmt.Fprintf(env.Stdout, "Station %s serving https://%s (TLS 1.3), beacon udp %s (announced as %s)\n", st.ID(), ln.Addr(), pc.LocalAddr(), pub)
