@@ -338,12 +338,18 @@ func (e *Engine) Wipe() {
 	default:
 		return // no worker yet: nothing was rendered
 	}
+	for _, w := range e.workers {
+		w.abortJob()
+	}
 	var wg sync.WaitGroup
 	for _, w := range e.workers {
 		wg.Add(1)
 		ok := w.control(func() {
-			defer wg.Done()
-			w.reset(true)
+			w.reset(false)
+			wg.Done()
+			// A fresh instance for the next documents, after Wipe has
+			// returned: jobs queue behind this.
+			w.renew()
 		})
 		if !ok {
 			wg.Done()
@@ -430,6 +436,20 @@ type worker struct {
 	inst pdfium.Pdfium
 	docs map[*Document]references.FPDF_DOCUMENT
 	ctl  chan func()
+
+	abortMu sync.Mutex
+	abort   chan struct{} // closed to kill the job now running, if any
+}
+
+// abortJob kills the job the worker is running, if any (Wipe does not
+// wait for a slow render to finish).
+func (w *worker) abortJob() {
+	w.abortMu.Lock()
+	defer w.abortMu.Unlock()
+	if w.abort != nil {
+		close(w.abort)
+		w.abort = nil
+	}
 }
 
 // control runs f in the worker's goroutine between jobs. It reports false if
@@ -500,8 +520,12 @@ func (w *worker) do(j *job) {
 	// context ends first. mu orders the kill against the job's end, so a
 	// job that finished is never killed after the fact.
 	finished := make(chan struct{})
+	abort := make(chan struct{})
+	w.abortMu.Lock()
+	w.abort = abort
+	w.abortMu.Unlock()
 	var mu sync.Mutex
-	var ended, killed bool
+	var ended, killed, aborted bool
 	inst := w.inst
 	go func() {
 		t := time.NewTimer(w.e.cfg.JobTimeout)
@@ -511,6 +535,10 @@ func (w *worker) do(j *job) {
 			return
 		case <-t.C:
 		case <-j.ctx.Done():
+		case <-abort:
+			mu.Lock()
+			aborted = true
+			mu.Unlock()
 		}
 		mu.Lock()
 		defer mu.Unlock()
@@ -530,20 +558,29 @@ func (w *worker) do(j *job) {
 	}()
 	mu.Lock()
 	ended = true
-	wasKilled := killed
+	wasKilled, wasAborted := killed, aborted
 	mu.Unlock()
 	close(finished)
+	w.abortMu.Lock()
+	w.abort = nil
+	w.abortMu.Unlock()
 	if wasKilled {
-		// The instance is gone with every document in it.
+		// The instance is gone with every document in it; the call has
+		// returned, so nothing runs in its memory any more: zero it.
+		zeroInstanceMemory(inst)
 		w.inst = nil
 		clear(w.docs)
-		if cerr := j.ctx.Err(); cerr != nil {
+		if wasAborted {
+			err = ErrClosed
+		} else if cerr := j.ctx.Err(); cerr != nil {
 			err = cerr
 		} else {
 			err = fmt.Errorf("%w after %v", ErrTimeout, w.e.cfg.JobTimeout)
 		}
-		if rerr := w.renew(); rerr != nil {
-			err = errors.Join(err, rerr)
+		if !wasAborted { // after an abort, the wipe's reset starts the new one
+			if rerr := w.renew(); rerr != nil {
+				err = errors.Join(err, rerr)
+			}
 		}
 	}
 	j.done <- err

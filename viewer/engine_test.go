@@ -221,6 +221,35 @@ func TestJobOverTimeIsKilledAndWorkerReplaced(t *testing.T) {
 	}
 }
 
+func TestWipeAbortsARunningJob(t *testing.T) {
+	e := engine(t)
+	d := open(t, e, testPDF(t))
+	started := make(chan struct{})
+	var calls int
+	res := make(chan error, 1)
+	go func() {
+		res <- e.run(context.Background(), d, true, func(w *worker, h references.FPDF_DOCUMENT) error {
+			close(started)
+			// Stands in for a render that takes long: busy in PDFium until
+			// the instance is killed, for 20 s at most.
+			for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); calls++ {
+				if _, err := w.inst.FPDF_GetPageCount(&requests.FPDF_GetPageCount{Document: h}); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+	}()
+	<-started
+	time.Sleep(50 * time.Millisecond)
+	e.Wipe()
+	if err := <-res; !errors.Is(err, ErrClosed) {
+		t.Fatalf("job running across a wipe = %v after %d calls, want ErrClosed", err, calls)
+	}
+	d2 := open(t, e, testPDF(t))
+	render(t, d2, 0, 0.5)
+}
+
 func TestConcurrentRendersAgree(t *testing.T) {
 	e := engine(t)
 	d := open(t, e, reportPDF(t, 8))
