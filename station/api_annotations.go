@@ -12,6 +12,14 @@ import (
 	"caseviewer/wire"
 )
 
+// Limits on annotations.
+const (
+	// MaxAnnotationsPerDocument caps the annotations of one document.
+	MaxAnnotationsPerDocument = 5000
+	// MaxRevisions caps the revisions of one annotation.
+	MaxRevisions = 500
+)
+
 var colorPattern = regexp.MustCompile(`^#[0-9a-fA-F]{6}$`)
 
 func checkAnnotation(in *wire.AnnotationInput) error {
@@ -132,6 +140,13 @@ func (st *Station) writeRevision(ctx context.Context, create bool, docID, id str
 	}
 	defer tx.Rollback()
 	if create {
+		var n int
+		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM annotations WHERE document_id=?`, docID).Scan(&n); err != nil {
+			return err
+		}
+		if n >= MaxAnnotationsPerDocument {
+			return fail(http.StatusConflict, wire.CodeTooLarge, fmt.Sprintf("This document has the most annotations allowed (%d).", MaxAnnotationsPerDocument))
+		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO annotations(id, document_id, created_at) VALUES(?,?,?)`, id, docID, now); err != nil {
 			return err
 		}
@@ -139,6 +154,9 @@ func (st *Station) writeRevision(ctx context.Context, create bool, docID, id str
 	var cur int
 	if err := tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(revision),0) FROM annotation_revisions WHERE annotation_id=?`, id).Scan(&cur); err != nil {
 		return err
+	}
+	if rev > MaxRevisions {
+		return fail(http.StatusConflict, wire.CodeTooLarge, fmt.Sprintf("This annotation has the most revisions allowed (%d).", MaxRevisions))
 	}
 	if cur != rev-1 {
 		return fail(http.StatusConflict, wire.CodeConflict, fmt.Sprintf("The annotation changed meanwhile (now at revision %d). Reload it.", cur))

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
+	"time"
 
 	"golang.org/x/mod/sumdb/tlog"
 
@@ -66,12 +67,21 @@ func wireRecord(x audit.Record) wire.AuditRecord {
 }
 
 func (srv *Server) getCheckpoint(w http.ResponseWriter, r *http.Request, s *session) error {
-	cp, err := srv.st.log.Checkpoint(r.Context())
+	// Serve the latest checkpoint while it is fresh; sign a new one at most
+	// every few seconds, however often clients ask.
+	cp, err := srv.st.log.Latest(r.Context())
+	if errors.Is(err, audit.ErrNoCheckpoint) || (err == nil && srv.st.now().Sub(cp.Time) >= checkpointFreshness) {
+		cp, err = srv.st.log.Checkpoint(r.Context())
+	}
 	if err != nil {
 		return err
 	}
 	return ok(w, wire.Checkpoint{Note: cp.Text, TreeSize: cp.Size, RootHash: cp.Hash[:], VerifierKey: srv.st.log.VerifierKey()})
 }
+
+// checkpointFreshness is how old a served checkpoint may be before a request
+// for one signs a new one.
+const checkpointFreshness = 5 * time.Second
 
 func queryInt(r *http.Request, name string) (int64, error) {
 	n, err := strconv.ParseInt(r.URL.Query().Get(name), 10, 64)

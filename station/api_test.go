@@ -515,6 +515,7 @@ func TestAuditTrailAndProofs(t *testing.T) {
 			t.Fatalf("filter leaked %+v", r)
 		}
 	}
+	e.clock.Advance(checkpointFreshness)
 	var cp wire.Checkpoint
 	must(t, s1.do("GET", wire.PathAuditCheckpoint, nil, &cp))
 	last := trail.Records[len(trail.Records)-1]
@@ -536,6 +537,12 @@ func TestAuditTrailAndProofs(t *testing.T) {
 	}
 	// Consistency between two checkpoints.
 	must(t, d1.do("POST", wire.DocumentOpenPath(e.docOf("H-1")), nil, nil))
+	var same wire.Checkpoint
+	must(t, s1.do("GET", wire.PathAuditCheckpoint, nil, &same))
+	if same.TreeSize != cp.TreeSize {
+		t.Fatal("a new checkpoint was signed for every request")
+	}
+	e.clock.Advance(checkpointFreshness)
 	var cp2 wire.Checkpoint
 	must(t, s1.do("GET", wire.PathAuditCheckpoint, nil, &cp2))
 	var cons wire.ConsistencyProof
@@ -543,6 +550,9 @@ func TestAuditTrailAndProofs(t *testing.T) {
 	tp := make([]tlogHash, len(cons.Proof))
 	for i, h := range cons.Proof {
 		copy(tp[i][:], h)
+	}
+	if cp2.TreeSize <= cp.TreeSize {
+		t.Fatalf("checkpoint did not grow: %d then %d", cp.TreeSize, cp2.TreeSize)
 	}
 	must(t, audit.VerifyConsistency(cp.Note, cp2.Note, e.st.AuditVerifierKey(), tp))
 	wantCode(t, s1.do("GET", wire.AuditInclusionPath(cp2.TreeSize+5, cp2.TreeSize+6), nil, nil), wire.CodeBadRequest)
