@@ -191,29 +191,44 @@ func (d *Document) Close() error {
 
 // ReadAll reads and authenticates the whole document into a fresh slice and
 // checks its SHA-256 against the manifest. On any failure it wipes what it
-// read and returns no bytes. It stops early when ctx is done.
+// read and returns no bytes. It stops early when ctx is done. Hashing runs
+// in a second goroutine, overlapped with decryption.
 func (d *Document) ReadAll(ctx context.Context) ([]byte, error) {
 	buf := make([]byte, d.size)
-	h := sha256.New()
+	pieces := make(chan []byte, 4)
+	sums := make(chan [32]byte, 1)
+	go func() {
+		h := sha256.New()
+		for p := range pieces {
+			h.Write(p)
+		}
+		var sum [32]byte
+		h.Sum(sum[:0])
+		sums <- sum
+	}()
+	fail := func(err error) ([]byte, error) {
+		close(pieces)
+		<-sums // the hasher has stopped reading buf
+		clear(buf)
+		return nil, err
+	}
 	const step = 1 << 20
 	for off := int64(0); off < d.size; off += step {
 		if err := ctx.Err(); err != nil {
-			clear(buf)
-			return nil, err
+			return fail(err)
 		}
 		end := min(off+step, d.size)
 		n, err := d.ReadAt(buf[off:end], off)
 		if int64(n) != end-off || (err != nil && err != io.EOF) {
-			clear(buf)
 			if err == nil || err == io.EOF {
 				err = fmt.Errorf("%w: short read", ErrTampered)
 			}
-			return nil, err
+			return fail(err)
 		}
-		h.Write(buf[off:end])
+		pieces <- buf[off:end]
 	}
-	var sum [32]byte
-	h.Sum(sum[:0])
+	close(pieces)
+	sum := <-sums
 	if subtle.ConstantTimeCompare(sum[:], d.m.PlaintextSHA256[:]) != 1 {
 		clear(buf)
 		return nil, fmt.Errorf("%w: plaintext SHA-256 does not match the manifest", ErrTampered)
