@@ -11,6 +11,22 @@
 // ([]byte) travel as standard base64, times as RFC 3339 in UTC, durations as
 // whole seconds.
 //
+// # First contact and enrollment
+//
+// The administrator reads out the station's CA fingerprint and public key
+// and gives the user a one-time enrollment token. The client then:
+//
+//  1. connects without verifying the certificate, GETs [PathInfo], and
+//     verifies it with [VerifyStationInfo] (pub nil), which also checks that
+//     [SignedStationInfo.CACert] matches the fingerprint inside;
+//  2. shows [Fingerprint] of the CA certificate and the station key, and
+//     goes on only when the user confirms they match what was read out;
+//  3. checks that the certificate the TLS connection presented chains to
+//     that CA, pins the CA and the station key, and from then on verifies
+//     every connection against the pinned CA only (TLS 1.3);
+//  4. generates its Ed25519 and HPKE keys and POSTs an [EnrollRequest] with
+//     a proof of possession; the [EnrollResponse] gives its device ID.
+//
 // # Authentication
 //
 // Station info, enrollment, the login challenge, login and wipe receipts are

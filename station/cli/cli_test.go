@@ -68,6 +68,25 @@ func newStation(t testing.TB) string {
 
 func TestAdminCommands(t *testing.T) {
 	dir := newStation(t)
+	certPEM, err := os.ReadFile(filepath.Join(dir, "tls", "server.crt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	blk, _ := pem.Decode(certPEM)
+	cert, err := x509.ParseCertificate(blk.Bytes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, h := range []string{"localhost", "127.0.0.1", "station.local", "10.1.2.3"} {
+		if err := cert.VerifyHostname(h); err != nil {
+			t.Errorf("server certificate: %v", err)
+		}
+	}
+	for _, f := range []string{"master.key", "station.key", "tls/ca.key", "tls/server.key"} {
+		if fi, err := os.Stat(filepath.Join(dir, f)); err != nil || fi.Mode().Perm() != 0o600 {
+			t.Errorf("%s: %v, mode %v", f, err, fi.Mode())
+		}
+	}
 	if r := runCLI(t, "", "init", "--data", dir); r.code == 0 || !strings.Contains(r.stderr, "not empty") {
 		t.Fatalf("init over a station: %+v", r)
 	}
