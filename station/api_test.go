@@ -674,3 +674,22 @@ func TestServerTimeouts(t *testing.T) {
 		t.Fatal("limits above CJIS maximums were accepted")
 	}
 }
+
+func TestCleanup(t *testing.T) {
+	e := newEnv(t)
+	l := e.session("D1")
+	must(t, l.do("POST", wire.PathLogout, nil, nil))
+	count := func(table string) (n int) {
+		e.st.db.QueryRow(`SELECT COUNT(*) FROM ` + table).Scan(&n)
+		return n
+	}
+	must(t, e.st.cleanup(context.Background()))
+	if count("sessions") != 1 || count("challenges") != 1 {
+		t.Fatalf("cleanup removed live rows: %d sessions, %d challenges", count("sessions"), count("challenges"))
+	}
+	e.clock.Advance(8 * 24 * time.Hour)
+	must(t, e.st.cleanup(context.Background()))
+	if count("sessions") != 0 || count("challenges") != 0 {
+		t.Fatalf("after a week: %d sessions, %d challenges", count("sessions"), count("challenges"))
+	}
+}

@@ -127,10 +127,24 @@ func (srv *Server) sweep(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			srv.st.ExpireGrants(ctx)
-			srv.st.db.ExecContext(ctx, `DELETE FROM challenges WHERE expires_at < ?`, nanos(srv.st.now().Add(-time.Hour)))
+			if err := srv.st.ExpireGrants(ctx); err != nil && ctx.Err() == nil {
+				srv.cfg.Logf("station: expiring grants: %v", err)
+			}
+			srv.st.cleanup(ctx)
 		}
 	}
+}
+
+// cleanup deletes login challenges an hour after they expired and sessions
+// a week after they ended (their records stay in the audit log).
+func (st *Station) cleanup(ctx context.Context) error {
+	now := st.now()
+	if _, err := st.db.ExecContext(ctx, `DELETE FROM challenges WHERE expires_at < ?`, nanos(now.Add(-time.Hour))); err != nil {
+		return err
+	}
+	week := nanos(now.Add(-7 * 24 * time.Hour))
+	_, err := st.db.ExecContext(ctx, `DELETE FROM sessions WHERE (ended_at IS NOT NULL AND ended_at < ?) OR expires_at < ?`, week, week)
+	return err
 }
 
 // apiError is an error with its HTTP status and wire code.
