@@ -40,4 +40,4 @@
 // cannot be checked is refused.
 package bundle
 
-//go:generate go test -run TestGenerateVectors -update-vectors
+//go:generate go test -tags vectorgen -run TestGenerateVectors

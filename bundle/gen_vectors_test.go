@@ -1,13 +1,17 @@
+//go:build vectorgen
+
 package bundle
+
+// The vector generator. It is behind the vectorgen build tag so that a
+// normal test run neither regenerates nor lists it; `go generate` runs it.
+// Crypto randomness comes from testing/cryptotest, so the output is
+// byte-identical from run to run.
 
 import (
 	"bytes"
 	"crypto/ed25519"
-	"crypto/hkdf"
-	"crypto/hpke"
 	"crypto/sha256"
 	"encoding/binary"
-	"flag"
 	"os"
 	"path/filepath"
 	"strings"
@@ -16,67 +20,7 @@ import (
 	"time"
 
 	"filippo.io/age"
-	"golang.org/x/crypto/chacha20poly1305"
 )
-
-var updateVectors = flag.Bool("update-vectors", false, "regenerate testdata/vectors (TestGenerateVectors)")
-
-// Payload layout helpers, shared with the tamper matrix.
-
-const encChunk = 64<<10 + chacha20poly1305.Overhead
-
-// payloadBodyOffset returns where the STREAM body starts: after the age
-// header and the 16-byte stream nonce.
-func payloadBodyOffset(t testing.TB, payload []byte) int {
-	t.Helper()
-	hdr, err := age.ExtractHeader(bytes.NewReader(payload))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return len(hdr) + 16
-}
-
-// chunkBounds returns the [start, end) of each encrypted chunk.
-func chunkBounds(t testing.TB, payload []byte) [][2]int {
-	off := payloadBodyOffset(t, payload)
-	var b [][2]int
-	for ; off < len(payload); off += encChunk {
-		b = append(b, [2]int{off, min(off+encChunk, len(payload))})
-	}
-	return b
-}
-
-// streamAEAD returns the payload's STREAM cipher, given its file key.
-func streamAEAD(t testing.TB, payload, fileKey []byte) *streamCipher {
-	t.Helper()
-	off := payloadBodyOffset(t, payload)
-	key, err := hkdf.Key(sha256.New, fileKey, payload[off-16:off], "payload", chacha20poly1305.KeySize)
-	if err != nil {
-		t.Fatal(err)
-	}
-	a, err := chacha20poly1305.New(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &streamCipher{t: t, a: a}
-}
-
-type streamCipher struct {
-	t testing.TB
-	a interface {
-		Seal(dst, nonce, plaintext, ad []byte) []byte
-		Open(dst, nonce, ciphertext, ad []byte) ([]byte, error)
-	}
-}
-
-func chunkNonce(i int, last bool) []byte {
-	n := make([]byte, chacha20poly1305.NonceSize)
-	binary.BigEndian.PutUint64(n[3:11], uint64(i))
-	if last {
-		n[11] = 1
-	}
-	return n
-}
 
 func (s *streamCipher) open(ct []byte, i int, last bool) []byte {
 	s.t.Helper()
@@ -85,10 +29,6 @@ func (s *streamCipher) open(ct []byte, i int, last bool) []byte {
 		s.t.Fatal(err)
 	}
 	return p
-}
-
-func (s *streamCipher) seal(p []byte, i int, last bool) []byte {
-	return s.a.Seal(nil, chunkNonce(i, last), p, nil)
 }
 
 // The generator.
@@ -103,13 +43,11 @@ type sealedDoc struct {
 }
 
 type vecGen struct {
-	t          *testing.T
-	station    ed25519.PrivateKey
+	grantBuilder
 	stationPub ed25519.PublicKey
 	other      ed25519.PrivateKey
 	dev        Device
 	devPriv    []byte
-	devPub     []byte
 	dev2Pub    []byte
 	vs         []*vector
 }
@@ -155,11 +93,6 @@ func (g *vecGen) seal(plaintext []byte, m Manifest) *sealedDoc {
 	return &sealedDoc{plaintext: plaintext, payload: payload.Bytes(), manifest: mb, m: pm, id: id, fileKey: fk}
 }
 
-// signRaw signs body with key, with no checks: for malformed vectors.
-func signRaw(body []byte, key ed25519.PrivateKey) []byte {
-	return append(bytes.Clone(body), ed25519.Sign(key, body)...)
-}
-
 // manifestRaw encodes m without validation, lets mod edit the body, and
 // signs it with the station key.
 func (g *vecGen) manifestRaw(m Manifest, mod func([]byte) []byte) []byte {
@@ -168,51 +101,6 @@ func (g *vecGen) manifestRaw(m Manifest, mod func([]byte) []byte) []byte {
 		body = mod(body)
 	}
 	return signRaw(body, g.station)
-}
-
-// grantOpts describes a raw grant. Zero values mean "as a correct grant".
-type grantOpts struct {
-	gc        GrantContext
-	manifest  []byte              // the signed manifest the grant binds
-	fileKey   []byte              // the key to seal
-	devPub    []byte              // the device key to seal to
-	patchInfo func([]byte)        // edits the signed info (and the HPKE info)
-	sealInfo  func([]byte)        // edits only the HPKE info
-	patchBody func([]byte) []byte // edits the whole body before signing
-	key       ed25519.PrivateKey
-}
-
-func (g *vecGen) grantRaw(o grantOpts) []byte {
-	g.t.Helper()
-	if o.devPub == nil {
-		o.devPub = g.devPub
-	}
-	if o.key == nil {
-		o.key = g.station
-	}
-	info := appendGrantInfo(nil, &o.gc, manifestHash(o.manifest))
-	if o.patchInfo != nil {
-		o.patchInfo(info)
-	}
-	hinfo := bytes.Clone(info)
-	if o.sealInfo != nil {
-		o.sealInfo(hinfo)
-	}
-	pk, err := hpke.MLKEM768X25519().NewPublicKey(o.devPub)
-	if err != nil {
-		g.t.Fatal(err)
-	}
-	sealed, err := hpke.Seal(pk, hpke.HKDFSHA256(), hpke.ChaCha20Poly1305(), hinfo, o.fileKey)
-	if err != nil {
-		g.t.Fatal(err)
-	}
-	e := encoder{info}
-	e.bytes16(sealed)
-	body := e.b
-	if o.patchBody != nil {
-		body = o.patchBody(body)
-	}
-	return signRaw(body, o.key)
 }
 
 // grant issues a correct grant for d (with manifest mb, default d's) via
@@ -275,27 +163,9 @@ func (g *vecGen) add(name, expect, covers, desc string, d *sealedDoc, edit func(
 	g.vs = append(g.vs, v)
 }
 
-func flipAt(b []byte, i int, mask byte) []byte {
-	b = bytes.Clone(b)
-	if i < 0 {
-		i += len(b)
-	}
-	b[i] ^= mask
-	return b
-}
-
-// Offsets in a grant body (after magic 8 bytes).
-const (
-	grantVersionOff = 8
-	grantKEMOff     = 10
-)
-
 func TestGenerateVectors(t *testing.T) {
-	if !*updateVectors {
-		t.Skip("run with -update-vectors to regenerate testdata/vectors")
-	}
 	cryptotest.SetGlobalRandom(t, 20261203)
-	g := &vecGen{t: t}
+	g := &vecGen{grantBuilder: grantBuilder{t: t}}
 	var dev2 Device
 	g.station, g.dev, g.devPub = testKeys(t, 1)
 	g.stationPub = g.station.Public().(ed25519.PublicKey)

@@ -429,7 +429,7 @@ func (tb *tamperBundle) resign(t *testing.T, payloadSize int64, delta int) ([]by
 	}
 	m.PlaintextSize += int64(delta - chunksDelta*16)
 	mb := signRaw(m.appendBody(nil), tb.stationPriv)
-	g := &vecGen{t: t, station: tb.stationPriv, devPub: tb.devPub}
+	g := &grantBuilder{t: t, station: tb.stationPriv, devPub: tb.devPub}
 	gc := tb.gc
 	gc.CaseNumber, gc.DocumentID = m.CaseNumber, m.DocumentID
 	return mb, g.grantRaw(grantOpts{gc: gc, manifest: mb, fileKey: tb.fileKey})
