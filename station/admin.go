@@ -168,8 +168,12 @@ func (s *Station) officer(ctx context.Context, id string) (*officerRow, error) {
 	return &o, nil
 }
 
-// Officers lists every officer.
-func (s *Station) Officers(ctx context.Context) ([]OfficerStatus, error) {
+// Officers lists every officer. The listing is audited as a privileged
+// action.
+func (s *Station) Officers(ctx context.Context, actor string) ([]OfficerStatus, error) {
+	if err := s.adminAudit(ctx, actor, "admin.officer.list", "", "", ""); err != nil {
+		return nil, err
+	}
 	rows, err := s.db.QueryContext(ctx, `SELECT id, name, role, unit, status, created_at FROM officers ORDER BY id`)
 	if err != nil {
 		return nil, err
@@ -261,8 +265,12 @@ type DeviceStatus struct {
 	LastSeen            *time.Time
 }
 
-// Devices lists every enrolled device.
-func (s *Station) Devices(ctx context.Context) ([]DeviceStatus, error) {
+// Devices lists every enrolled device. The listing is audited as a
+// privileged action.
+func (s *Station) Devices(ctx context.Context, actor string) ([]DeviceStatus, error) {
+	if err := s.adminAudit(ctx, actor, "admin.device.list", "", "", ""); err != nil {
+		return nil, err
+	}
 	rows, err := s.db.QueryContext(ctx, `SELECT id, name, officer_id, enrolled_at, revoked_at, COALESCE(revoke_reason,''), last_seen FROM devices ORDER BY enrolled_at`)
 	if err != nil {
 		return nil, err
@@ -366,8 +374,12 @@ type CaseStatus struct {
 	Documents                   int
 }
 
-// Cases lists every case with its team.
-func (s *Station) Cases(ctx context.Context) ([]CaseStatus, error) {
+// Cases lists every case with its team. The listing is audited as a
+// privileged action.
+func (s *Station) Cases(ctx context.Context, actor string) ([]CaseStatus, error) {
+	if err := s.adminAudit(ctx, actor, "admin.case.list", "", "", ""); err != nil {
+		return nil, err
+	}
 	rows, err := s.db.QueryContext(ctx, `SELECT number, title, unit, status, (SELECT COUNT(*) FROM documents d WHERE d.case_number=c.number) FROM cases c ORDER BY number`)
 	if err != nil {
 		return nil, err

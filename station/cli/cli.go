@@ -527,7 +527,7 @@ func cmdOfficer(sub string, args []string, env *Env) error {
 			return err
 		}
 		defer st.Close()
-		list, err := st.Officers(context.Background())
+		list, err := st.Officers(context.Background(), actor())
 		if err != nil {
 			return err
 		}
@@ -604,7 +604,7 @@ func cmdDevice(sub string, args []string, env *Env) error {
 			return err
 		}
 		defer st.Close()
-		list, err := st.Devices(context.Background())
+		list, err := st.Devices(context.Background(), actor())
 		if err != nil {
 			return err
 		}
@@ -679,7 +679,7 @@ func cmdCase(sub string, args []string, env *Env) error {
 			return err
 		}
 		defer st.Close()
-		list, err := st.Cases(context.Background())
+		list, err := st.Cases(context.Background(), actor())
 		if err != nil {
 			return err
 		}

@@ -153,6 +153,13 @@ func TestAdminCommands(t *testing.T) {
 	if b, err := os.ReadFile(out); err != nil || !bytes.Contains(b, []byte("admin.audit.export")) {
 		t.Fatalf("export file: %v", err)
 	}
+	all := mustRun(t, "", "audit", "export", "--data", dir)
+	for _, action := range []string{"station.init", "admin.officer.add", "admin.officer.list", "admin.officer.disable", "admin.officer.unlock",
+		"admin.enroll.issue", "admin.case.create", "admin.case.assign", "admin.case.list", "admin.device.list", "admin.document.add", "admin.audit.export"} {
+		if !strings.Contains(all, action) {
+			t.Errorf("%s is not in the audit log", action)
+		}
+	}
 	if out := mustRun(t, "", "audit", "verify", "--data", dir); !strings.Contains(out, "intact") {
 		t.Fatalf("verify: %s", out)
 	}
@@ -337,12 +344,12 @@ func TestDemoWritesOnlyInsideDir(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	cases, err := st.Cases(context.Background())
+	cases, err := st.Cases(context.Background(), "admin:test")
 	if err != nil {
 		t.Fatal(err)
 	}
 	roles, units := map[string]bool{}, map[string]bool{}
-	officers, _ := st.Officers(context.Background())
+	officers, _ := st.Officers(context.Background(), "admin:test")
 	for _, o := range officers {
 		roles[o.Role], units[o.Unit] = true, true
 	}
