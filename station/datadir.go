@@ -80,10 +80,9 @@ type InitResult struct {
 	AuditVerifierKey string
 }
 
-// PublicKeyString formats a station public key as laptops display it.
-func PublicKeyString(pub ed25519.PublicKey) string {
-	return "ed25519:" + hex.EncodeToString(pub)
-}
+// PublicKeyString formats a station public key as laptops display it (see
+// wire.StationKeyString).
+func PublicKeyString(pub ed25519.PublicKey) string { return wire.StationKeyString(pub) }
 
 // Init creates a station in dir: the database, the payload folder, a TLS CA
 // and server certificate, the station's Ed25519 signing key and a master key

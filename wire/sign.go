@@ -78,6 +78,13 @@ func Fingerprint(der []byte) string {
 	return b.String()
 }
 
+// StationKeyString formats a station's Ed25519 public key as `station init`
+// prints it and as a client should show it for comparison: "ed25519:" and
+// 64 lower-case hex digits.
+func StationKeyString(pub ed25519.PublicKey) string {
+	return "ed25519:" + hex.EncodeToString(pub)
+}
+
 // SignStationInfo encodes info and signs it with the station key.
 func SignStationInfo(info StationInfo, caCert []byte, key ed25519.PrivateKey) (*SignedStationInfo, error) {
 	b, err := json.Marshal(info)

@@ -175,3 +175,13 @@ func FuzzVerifyStationInfo(f *testing.F) {
 		}
 	})
 }
+
+func TestStationKeyString(t *testing.T) {
+	pub := ed25519.PublicKey(bytes.Repeat([]byte{0xab}, 32))
+	if got := StationKeyString(pub); got != "ed25519:"+strings.Repeat("ab", 32) {
+		t.Fatalf("StationKeyString = %q", got)
+	}
+	if got := Fingerprint([]byte("x")); len(got) != 7+32*3-1 || !strings.HasPrefix(got, "SHA256:2D:71:16:42") {
+		t.Fatalf("Fingerprint = %q", got)
+	}
+}
