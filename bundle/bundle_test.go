@@ -421,3 +421,32 @@ func TestPayloadIOErrorIsNotTampering(t *testing.T) {
 		t.Fatalf("got %v, want the reader's own error", err)
 	}
 }
+
+func TestTimeRange(t *testing.T) {
+	for _, c := range []struct {
+		t  time.Time
+		ok bool
+	}{
+		{time.Time{}, false},
+		{time.Unix(0, 0), false},
+		{time.Unix(0, 1), true},
+		{time.Unix(0, 1<<63-1), true},
+		{time.Unix(0, 1<<63-1).Add(time.Nanosecond), false},
+		{time.Date(2262, 4, 12, 0, 0, 0, 0, time.UTC), false},
+		{testNow, true},
+	} {
+		err := checkTime("t", c.t)
+		if (err == nil) != c.ok {
+			t.Errorf("checkTime(%v) = %v, want ok=%v", c.t, err, c.ok)
+			continue
+		}
+		if c.ok {
+			e := encoder{}
+			e.time(c.t)
+			d := decoder{b: e.b}
+			if got := d.time("t"); d.err != nil || !got.Equal(c.t) {
+				t.Errorf("time %v round-trips to %v, %v", c.t, got, d.err)
+			}
+		}
+	}
+}

@@ -120,11 +120,15 @@ func checkText(what, s string, minLen, maxLen int) error {
 
 // checkTime enforces the timestamp range of the format.
 func checkTime(what string, t time.Time) error {
-	if t.IsZero() || t.Unix() <= 0 || t.After(maxTime) {
+	if t.Before(minTime) || t.After(maxTime) {
 		return fmt.Errorf("%s %v is outside the range of the format", what, t)
 	}
 	return nil
 }
 
-// maxTime is the latest instant that fits in int64 Unix nanoseconds.
-var maxTime = time.Unix(0, 1<<63-1)
+// minTime and maxTime bound the instants the format encodes: 1 to 2^63-1
+// Unix nanoseconds.
+var (
+	minTime = time.Unix(0, 1)
+	maxTime = time.Unix(0, 1<<63-1)
+)
