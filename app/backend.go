@@ -40,6 +40,9 @@ type Backend interface {
 	// OpenDocument fetches and decrypts a document; the session owns the
 	// returned bytes and zeroes them at wipe.
 	OpenDocument(ctx context.Context, caseID, docID string) (*OpenedDocument, error)
+	// CloseDocument zeroes and drops an opened document's bytes (the
+	// renderer has closed it first).
+	CloseDocument(d *OpenedDocument)
 
 	// RequestAccess asks for access to a case.
 	RequestAccess(ctx context.Context, caseID, reason string, d time.Duration) error
@@ -138,6 +141,8 @@ type OpenedDocument struct {
 	CaseNumber   string
 	SessionCode  string
 	GrantExpires time.Time
+	// Handle is the backend's own reference to the document.
+	Handle any
 }
 
 // Request states.
@@ -233,7 +238,29 @@ var (
 	ErrSessionEnded   = errors.New("session ended")
 	ErrTampered       = errors.New("data failed verification")
 	ErrKeyringMissing = errors.New("keyring unavailable")
+	// More outcomes the client core distinguishes.
+	ErrAccountDisabled  = errors.New("account disabled")
+	ErrGrantRevoked     = errors.New("grant revoked")
+	ErrStationIdentity  = errors.New("server is not the enrolled station")
+	ErrOffNetwork       = errors.New("not on the station network")
+	ErrConflict         = errors.New("changed meanwhile")
+	ErrDeviceUnknown    = errors.New("device unknown to the station")
+	ErrLoginChallenge   = errors.New("device check at login failed")
+	ErrAlreadyLoggedIn  = errors.New("already logged in")
+	ErrEnrollNotChecked = errors.New("station not checked before enrolling")
 )
+
+// MessageError carries a sentence for a person that the station wrote
+// itself, for outcomes the GUI has no sentence of its own for.
+type MessageError struct {
+	Message string
+	Err     error
+}
+
+func (e *MessageError) Error() string { return e.Err.Error() }
+
+// Unwrap returns the underlying error.
+func (e *MessageError) Unwrap() error { return e.Err }
 
 // WrongPasswordError is a failed login with the attempts left before the
 // account locks. It matches ErrWrongPassword with errors.Is.

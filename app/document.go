@@ -127,6 +127,7 @@ func (u *UI) openDocument(detail CaseDetail, info DocumentInfo) {
 		if err != nil {
 			return func() { s.fail("Open document", err) }
 		}
+		release := func() { u.backend.CloseDocument(opened) }
 		// The renderer may still be starting (seconds, at launch): say so.
 		quick, cancel := context.WithTimeout(ctx, 30*time.Millisecond)
 		err = u.renderer.Ready(quick)
@@ -134,6 +135,7 @@ func (u *UI) openDocument(detail CaseDetail, info DocumentInfo) {
 		if err != nil {
 			u.ui(func() { s.busy("Starting the document renderer…") })
 			if err = u.renderer.Ready(ctx); err != nil {
+				release()
 				return func() { s.fail("Document renderer", err) }
 			}
 		}
@@ -152,6 +154,7 @@ func (u *UI) openDocument(detail CaseDetail, info DocumentInfo) {
 			Document: title, SessionCode: opened.SessionCode, Now: now,
 		})
 		if err != nil {
+			release()
 			return func() { s.fail("Open document", err) }
 		}
 		count := doc.PageCount()
@@ -167,6 +170,7 @@ func (u *UI) openDocument(detail CaseDetail, info DocumentInfo) {
 		return func() {
 			if u.gen != gen || s.closed {
 				doc.Close()
+				u.backend.CloseDocument(opened)
 				return
 			}
 			s.opened, s.doc, s.count, s.pageW, s.pageH = opened, doc, count, w, h
@@ -845,6 +849,9 @@ func (s *DocumentScreen) close() {
 	close(s.stop)
 	if s.doc != nil {
 		s.doc.Close()
+	}
+	if s.opened != nil {
+		s.u.backend.CloseDocument(s.opened)
 	}
 	s.u.shownDoc.CompareAndSwap(s, nil)
 	s.wipeBuffers()

@@ -328,3 +328,20 @@ func TestLogoutLocks(t *testing.T) {
 		t.Errorf("reason %q", u.Lock.Reason.Text)
 	}
 }
+
+func TestClosingADocumentReleasesIt(t *testing.T) {
+	b := newFakeBackend()
+	u := newTestUI(t, b, nil)
+	d := openIncidentReport(t, u, "D-4471", "detective-pw")
+	pdf := b.opened[0].PDF
+	test.Tap(d.Back)
+	mustScreen(t, u, "case")
+	if b.closed != 1 {
+		t.Fatalf("document released %d times, want 1", b.closed)
+	}
+	for _, c := range pdf {
+		if c != 0 {
+			t.Fatal("document bytes not zeroed after closing")
+		}
+	}
+}

@@ -52,6 +52,24 @@ func Explain(err error) string {
 		return "The data received from the station failed its integrity check and was not shown. Call an administrator."
 	case errors.Is(err, ErrKeyringMissing):
 		return "The desktop keyring (Secret Service) is not available or is locked. Unlock or start it, then try again."
+	case errors.Is(err, ErrAccountDisabled):
+		return "This officer account is disabled. See the station administrator."
+	case errors.Is(err, ErrGrantRevoked):
+		return "Your access to this case was revoked by a supervisor."
+	case errors.Is(err, ErrStationIdentity):
+		return "The server did not prove it is your station, so nothing was sent to it. Tell an administrator at once."
+	case errors.Is(err, ErrOffNetwork):
+		return "This laptop is not on the station network. Connect to it and try again."
+	case errors.Is(err, ErrConflict):
+		return "This was changed by someone else meanwhile. Look at the current state and try again."
+	case errors.Is(err, ErrDeviceUnknown):
+		return "The station does not know this laptop. Ask an administrator for a new enrollment token."
+	case errors.Is(err, ErrLoginChallenge):
+		return "The check of this laptop's key at login failed. Try again; if it keeps failing, call an administrator."
+	case errors.Is(err, ErrAlreadyLoggedIn):
+		return "Someone is already logged in on this laptop. Log out first."
+	case errors.Is(err, ErrEnrollNotChecked):
+		return "Check the station and compare its fingerprints before enrolling."
 	case errors.Is(err, ErrNotFound):
 		return "Nothing was found with that name or number."
 	case errors.Is(err, viewer.ErrInvalidPDF), errors.Is(err, viewer.ErrPassword):
@@ -66,6 +84,10 @@ func Explain(err error) string {
 		return "The document was closed. Open it again from the case."
 	case errors.Is(err, context.Canceled):
 		return "The operation was cancelled."
+	}
+	var me *MessageError
+	if errors.As(err, &me) && me.Message != "" {
+		return me.Message
 	}
 	return "Something went wrong: " + err.Error() + ". Try again; if it keeps happening, call an administrator."
 }

@@ -35,6 +35,7 @@ type fakeBackend struct {
 	audit     AuditTrail
 	opened    []*OpenedDocument
 	logouts   int
+	closed    int
 }
 
 type fakeOfficer struct {
@@ -273,6 +274,13 @@ func (b *fakeBackend) OpenDocument(ctx context.Context, caseID, docID string) (*
 		}
 	}
 	return nil, ErrNotFound
+}
+
+func (b *fakeBackend) CloseDocument(d *OpenedDocument) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	clear(d.PDF)
+	b.closed++
 }
 
 func (b *fakeBackend) RequestAccess(ctx context.Context, caseID, reason string, d time.Duration) error {
