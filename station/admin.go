@@ -201,8 +201,18 @@ func (s *Station) UnlockOfficer(ctx context.Context, actor, id string) error {
 	if err := s.adminAudit(ctx, actor, "admin.officer.unlock", "", id, ""); err != nil {
 		return err
 	}
-	_, err := s.db.ExecContext(ctx, `UPDATE officers SET status='active', locked_at=NULL, failures_reset_at=? WHERE id=?`, nanos(s.now()), id)
-	return err
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	if _, err := tx.ExecContext(ctx, `UPDATE officers SET status='active', locked_at=NULL, failures_reset_at=? WHERE id=?`, nanos(s.now()), id); err != nil {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, `DELETE FROM login_failures WHERE officer_id=?`, id); err != nil {
+		return err
+	}
+	return tx.Commit()
 }
 
 // DisableOfficer disables an account and ends its sessions.

@@ -2,6 +2,7 @@ package station
 
 import (
 	"bytes"
+	"context"
 	"crypto/ed25519"
 	"crypto/hpke"
 	"crypto/rand"
@@ -72,31 +73,32 @@ func (srv *Server) postEnroll(w http.ResponseWriter, r *http.Request, _ *session
 	if err != nil || o.status == "disabled" {
 		return srv.deny(r, nil, rec, fail(http.StatusForbidden, wire.CodeAccountDisabled, "The officer this token was issued to is disabled."))
 	}
+	// Claim the token first (one claim wins under concurrency), then write
+	// the audit record, then create the device; a failed record releases
+	// the claim.
 	deviceID := randomID("DEV")
 	rec.DeviceID = deviceID
-	rec.Outcome = "allowed"
-	rec.Object = deviceID
-	rec.Detail = fmt.Sprintf("name=%q signing_key=%s", req.DeviceName, wire.Fingerprint(req.SigningKey))
-	if _, err := srv.record(r, nil, rec); err != nil {
-		return err
-	}
-	tx, err := st.db.BeginTx(ctx, nil)
-	if err != nil {
-		return err
-	}
-	defer tx.Rollback()
-	res, err := tx.ExecContext(ctx, `UPDATE enroll_tokens SET used_at=?, device_id=? WHERE hash=? AND used_at IS NULL`, nanos(now), deviceID, h)
+	res, err := st.db.ExecContext(ctx, `UPDATE enroll_tokens SET used_at=?, device_id=? WHERE hash=? AND used_at IS NULL AND expires_at>?`,
+		nanos(now), deviceID, h, nanos(now))
 	if err != nil {
 		return err
 	}
 	if n, _ := res.RowsAffected(); n != 1 {
-		return fail(http.StatusForbidden, wire.CodeEnrollTokenUsed, "This enrollment token was already used. Ask the administrator for a new one.")
+		return srv.deny(r, nil, rec, fail(http.StatusForbidden, wire.CodeEnrollTokenUsed, "This enrollment token was already used. Ask the administrator for a new one."))
 	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO devices(id, name, officer_id, signing_key, hpke_key, enrolled_at) VALUES(?,?,?,?,?,?)`,
-		deviceID, req.DeviceName, officerID, req.SigningKey, req.HPKEKey, nanos(now)); err != nil {
+	release := func() {
+		st.db.ExecContext(ctx, `UPDATE enroll_tokens SET used_at=NULL, device_id=NULL WHERE hash=? AND device_id=?`, h, deviceID)
+	}
+	rec.Outcome = "allowed"
+	rec.Object = deviceID
+	rec.Detail = fmt.Sprintf("name=%q signing_key=%s", req.DeviceName, wire.Fingerprint(req.SigningKey))
+	if _, err := srv.record(r, nil, rec); err != nil {
+		release()
 		return err
 	}
-	if err := tx.Commit(); err != nil {
+	if _, err := st.db.ExecContext(ctx, `INSERT INTO devices(id, name, officer_id, signing_key, hpke_key, enrolled_at) VALUES(?,?,?,?,?,?)`,
+		deviceID, req.DeviceName, officerID, req.SigningKey, req.HPKEKey, nanos(now)); err != nil {
+		release()
 		return err
 	}
 	return ok(w, wire.EnrollResponse{DeviceID: deviceID, StationID: st.ID(), OfficerID: officerID})
@@ -225,22 +227,25 @@ func (srv *Server) postLogin(w http.ResponseWriter, r *http.Request, _ *session)
 		return srv.deny(r, nil, rec, badChallenge)
 	}
 
-	// Knowledge: the password, with the lockout.
+	// Knowledge: the password, with the lockout. The attempt counts as a
+	// failure before the password is checked, so that concurrent attempts
+	// check at most MaxLoginFailures passwords (CJIS AC-7).
 	o, err := st.officer(ctx, req.OfficerID)
 	if err != nil {
 		checkPassword([]byte(req.Password), st.dummyHash())
 		rec.Detail = "unknown officer"
 		return srv.deny(r, nil, rec, fail(http.StatusUnauthorized, wire.CodeBadCredentials, "The officer ID or password is wrong."))
 	}
-	switch o.status {
-	case "disabled":
-		return srv.deny(r, nil, rec, fail(http.StatusForbidden, wire.CodeAccountDisabled, "This officer account is disabled. See the station administrator."))
-	case "locked":
-		return srv.deny(r, nil, rec, fail(http.StatusForbidden, wire.CodeAccountLocked, "This account is locked after too many failed logins. An administrator must unlock it."))
+	attempt, err := st.reserveAttempt(ctx, o.ID, now)
+	if err != nil {
+		if ae, isAPI := err.(*apiError); isAPI {
+			return srv.deny(r, nil, rec, ae)
+		}
+		return err
 	}
 	good, err := checkPassword([]byte(req.Password), o.pwHash)
 	if err != nil {
-		return err
+		return err // the reserved failure stands: fail closed
 	}
 	if !good {
 		left, locked, err := st.loginFailed(r, o)
@@ -266,6 +271,8 @@ func (srv *Server) postLogin(w http.ResponseWriter, r *http.Request, _ *session)
 	rec.Outcome = "allowed"
 	rec.SessionCode = code
 	if _, err := srv.record(r, nil, rec); err != nil {
+		// A right password is no failure, even when the log is down.
+		st.db.ExecContext(ctx, `DELETE FROM login_failures WHERE rowid=?`, attempt)
 		return err
 	}
 	tx, err := st.db.BeginTx(ctx, nil)
@@ -273,6 +280,20 @@ func (srv *Server) postLogin(w http.ResponseWriter, r *http.Request, _ *session)
 		return err
 	}
 	defer tx.Rollback()
+	var status string
+	if err := tx.QueryRowContext(ctx, `SELECT status FROM officers WHERE id=?`, o.ID).Scan(&status); err != nil {
+		return err
+	}
+	if status != "active" {
+		// Locked or disabled while the password was checked.
+		tx.Rollback()
+		rec.SessionCode, rec.Detail = "", "account "+status+" while the password was checked"
+		return srv.deny(r, nil, rec, accountStatusError(status))
+	}
+	// The failures before this attempt are no longer consecutive.
+	if _, err := tx.ExecContext(ctx, `DELETE FROM login_failures WHERE officer_id=? AND rowid<=?`, o.ID, attempt); err != nil {
+		return err
+	}
 	if _, err := tx.ExecContext(ctx, `UPDATE officers SET failures_reset_at=? WHERE id=?`, nanos(now), o.ID); err != nil {
 		return err
 	}
@@ -287,7 +308,53 @@ func (srv *Server) postLogin(w http.ResponseWriter, r *http.Request, _ *session)
 		IdleSeconds: int64(srv.cfg.IdleTimeout / time.Second), SessionCode: code})
 }
 
-// loginFailed records a failed password and locks the account at the limit.
+// accountStatusError is the answer to a login on a locked or disabled
+// account.
+func accountStatusError(status string) *apiError {
+	if status == "disabled" {
+		return fail(http.StatusForbidden, wire.CodeAccountDisabled, "This officer account is disabled. See the station administrator.")
+	}
+	return fail(http.StatusForbidden, wire.CodeAccountLocked, "This account is locked after too many failed logins. An administrator must unlock it.")
+}
+
+// reserveAttempt checks in one write transaction that the account is active
+// and under the failure limit, and records this attempt as a failure until
+// the password proves right. It returns the failure's row ID, or an
+// *apiError for a locked or disabled account.
+func (st *Station) reserveAttempt(ctx context.Context, officerID string, now time.Time) (int64, error) {
+	tx, err := st.db.BeginTx(ctx, nil) // takes the write lock at BEGIN (_txlock=immediate)
+	if err != nil {
+		return 0, err
+	}
+	defer tx.Rollback()
+	var status string
+	if err := tx.QueryRowContext(ctx, `SELECT status FROM officers WHERE id=?`, officerID).Scan(&status); err != nil {
+		return 0, err
+	}
+	if status != "active" {
+		return 0, accountStatusError(status)
+	}
+	var n int
+	if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM login_failures WHERE officer_id=? AND at>?`, officerID, nanos(now.Add(-LockoutWindow))).Scan(&n); err != nil {
+		return 0, err
+	}
+	if n >= MaxLoginFailures {
+		// Only attempts still being checked can get here.
+		return 0, accountStatusError("locked")
+	}
+	res, err := tx.ExecContext(ctx, `INSERT INTO login_failures(officer_id, at) VALUES(?,?)`, officerID, nanos(now))
+	if err != nil {
+		return 0, err
+	}
+	id, err := res.LastInsertId()
+	if err != nil {
+		return 0, err
+	}
+	return id, tx.Commit()
+}
+
+// loginFailed counts the failures within the window (this one was reserved
+// by reserveAttempt) and locks the account at the limit.
 func (st *Station) loginFailed(r *http.Request, o *officerRow) (left int, locked bool, err error) {
 	ctx := r.Context()
 	now := st.now()
@@ -296,12 +363,8 @@ func (st *Station) loginFailed(r *http.Request, o *officerRow) (left int, locked
 		return 0, false, err
 	}
 	defer tx.Rollback()
-	if _, err := tx.ExecContext(ctx, `INSERT INTO login_failures(officer_id, at) VALUES(?,?)`, o.ID, nanos(now)); err != nil {
-		return 0, false, err
-	}
-	since := max(nanos(now.Add(-LockoutWindow)), o.failuresResetAt)
 	var n int
-	if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM login_failures WHERE officer_id=? AND at>?`, o.ID, since).Scan(&n); err != nil {
+	if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM login_failures WHERE officer_id=? AND at>?`, o.ID, nanos(now.Add(-LockoutWindow))).Scan(&n); err != nil {
 		return 0, false, err
 	}
 	if n >= MaxLoginFailures {
