@@ -123,6 +123,7 @@ GUIDE
 say "starting Case Viewer..."
 
 export CASEVIEWER_STATION="127.0.0.1:$port" CASEVIEWER_ENROLL_TOKEN="$token"
+case "${LANG:-C}" in C | C.* | POSIX) export LANG=en_US.UTF-8 ;; esac # Fyne cannot parse "C"
 if [ "$keyring" = private ]; then
 	say "using a throwaway keyring for the demo (your own keyring is not touched)"
 	export HOME="$work/home" XDG_CONFIG_HOME="$work/home/.config" XDG_DATA_HOME="$work/home/.local/share" \
