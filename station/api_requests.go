@@ -222,7 +222,7 @@ func (srv *Server) postApprove(w http.ResponseWriter, r *http.Request, s *sessio
 	if _, err := srv.record(r, s, rec); err != nil {
 		return err
 	}
-	return srv.setDecision(w, r, q.ID, `UPDATE access_requests SET state='approved', decided_by=?, decided_at=?, scope=?, expires_at=? WHERE id=? AND state='pending'`,
+	return srv.setDecision(w, r, s, rec, q.ID, `UPDATE access_requests SET state='approved', decided_by=?, decided_at=?, scope=?, expires_at=? WHERE id=? AND state='pending'`,
 		s.officer.ID, nanos(now), req.Scope, nanos(exp), q.ID)
 }
 
@@ -246,7 +246,7 @@ func (srv *Server) postDeny(w http.ResponseWriter, r *http.Request, s *session) 
 	if _, err := srv.record(r, s, rec); err != nil {
 		return err
 	}
-	return srv.setDecision(w, r, q.ID, `UPDATE access_requests SET state='denied', decided_by=?, decided_at=?, decision_reason=? WHERE id=? AND state='pending'`,
+	return srv.setDecision(w, r, s, rec, q.ID, `UPDATE access_requests SET state='denied', decided_by=?, decided_at=?, decision_reason=? WHERE id=? AND state='pending'`,
 		s.officer.ID, nanos(srv.st.now()), req.Reason, q.ID)
 }
 
@@ -271,16 +271,20 @@ func (srv *Server) postRevoke(w http.ResponseWriter, r *http.Request, s *session
 		return err
 	}
 	now := srv.st.now()
-	return srv.setDecision(w, r, q.ID, `UPDATE access_requests SET state='revoked', decided_by=?, decided_at=?, decision_reason=?, expires_at=? WHERE id=? AND state='approved'`,
+	return srv.setDecision(w, r, s, rec, q.ID, `UPDATE access_requests SET state='revoked', decided_by=?, decided_at=?, decision_reason=?, expires_at=? WHERE id=? AND state='approved'`,
 		s.officer.ID, nanos(now), req.Reason, nanos(now), q.ID)
 }
 
-func (srv *Server) setDecision(w http.ResponseWriter, r *http.Request, id, query string, args ...any) error {
+// setDecision stores a decision whose record rec was written. When another
+// decision came first, it records that this one did not take effect.
+func (srv *Server) setDecision(w http.ResponseWriter, r *http.Request, s *session, rec audit.Record, id, query string, args ...any) error {
 	res, err := srv.st.db.ExecContext(r.Context(), query, args...)
 	if err != nil {
 		return err
 	}
 	if n, _ := res.RowsAffected(); n != 1 {
+		rec.Outcome, rec.Detail = "superseded", "another decision came first; this "+rec.Outcome+" did not take effect"
+		srv.record(r, s, rec)
 		return fail(http.StatusConflict, wire.CodeConflict, "Another decision on this request came first.")
 	}
 	q, err := srv.st.request(r.Context(), id)

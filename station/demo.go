@@ -33,12 +33,25 @@ var DemoAccounts = []DemoAccount{
 type Demo struct {
 	Accounts []DemoAccount
 	Cases    []string
-	// PendingRequest is the ID of the pending access request.
-	PendingRequest string
+	// CaseInfo describes each case of Cases, in the same order.
+	CaseInfo []DemoCaseInfo
+	// PendingRequest is the ID of the pending access request, made by
+	// PendingRequester for PendingCase; PendingDecider is a supervisor who
+	// may decide it.
+	PendingRequest                                string
+	PendingRequester, PendingCase, PendingDecider string
 	// EnrollToken enrolls a laptop for EnrollOfficer until EnrollExpires.
 	EnrollToken   string
 	EnrollOfficer string
 	EnrollExpires time.Time
+}
+
+// DemoCaseInfo is a demo case as `station demo` prints it.
+type DemoCaseInfo struct {
+	Number, Title, Unit string
+	// Team lists "OFFICER (team role)".
+	Team      []string
+	Documents int
 }
 
 type demoDoc struct {
@@ -89,6 +102,11 @@ func (s *Station) SeedDemo(ctx context.Context, actor string) (*Demo, error) {
 			}
 		}
 		d.Cases = append(d.Cases, c.number)
+		info := DemoCaseInfo{Number: c.number, Title: c.title, Unit: c.unit, Documents: len(c.docs)}
+		for _, m := range c.team {
+			info.Team = append(info.Team, m[0]+" ("+m[1]+")")
+		}
+		d.CaseInfo = append(d.CaseInfo, info)
 	}
 	// The pending request: a Homicide detective asks for a Burglary case.
 	id := randomID("REQ")
@@ -101,7 +119,7 @@ func (s *Station) SeedDemo(ctx context.Context, actor string) (*Demo, error) {
 		VALUES(?,?,?,?,?,?,'pending')`, id, "2026-0419", "D-1001", reason, 72*3600, nanos(s.now())); err != nil {
 		return nil, err
 	}
-	d.PendingRequest = id
+	d.PendingRequest, d.PendingRequester, d.PendingCase, d.PendingDecider = id, "D-1001", "2026-0419", "S-2002"
 	tok, exp, err := s.IssueEnrollToken(ctx, actor, "D-1001", 7*24*time.Hour)
 	if err != nil {
 		return nil, err

@@ -157,3 +157,54 @@ func TestChallengeSingleUseUnderConcurrency(t *testing.T) {
 		t.Fatalf("one challenge gave %d sessions", okCount)
 	}
 }
+
+// TestDecisionsUnderConcurrency: two supervisors deciding one request at
+// once: one decision takes effect, the other gets a conflict, and the audit
+// log does not claim both.
+func TestDecisionsUnderConcurrency(t *testing.T) {
+	e := newEnv(t)
+	d3, s1, s2 := e.session("D3"), e.session("S1"), e.session("S2")
+	for round := 0; round < 4; round++ {
+		var q wire.AccessRequest
+		must(t, d3.do("POST", wire.PathRequests, wire.AccessRequestCreate{CaseNumber: "H-2", Reason: "overlap", DurationSeconds: 3600}, &q))
+		errs := make([]error, 2)
+		var wg sync.WaitGroup
+		wg.Add(2)
+		go func() {
+			defer wg.Done()
+			errs[0] = s1.do("POST", wire.RequestApprovePath(q.ID), wire.AccessRequestApprove{DurationSeconds: 3600, Scope: "view"}, nil)
+		}()
+		go func() {
+			defer wg.Done()
+			errs[1] = s2.do("POST", wire.RequestDenyPath(q.ID), wire.AccessRequestDecision{Reason: "no"}, nil)
+		}()
+		wg.Wait()
+		if (errs[0] == nil) == (errs[1] == nil) {
+			t.Fatalf("round %d: approve %v, deny %v: want exactly one to succeed", round, errs[0], errs[1])
+		}
+		for _, err := range errs {
+			if err != nil {
+				wantCode(t, err, wire.CodeConflict)
+			}
+		}
+		got, err := e.st.request(context.Background(), q.ID)
+		must(t, err)
+		effective := 0
+		for _, action := range []string{"access.approve", "access.deny"} {
+			for _, r := range e.records(action) {
+				if r.Object == q.ID && (r.Outcome == "approved" || r.Outcome == "denied") {
+					effective++
+				}
+				if r.Object == q.ID && r.Outcome == "superseded" {
+					effective--
+				}
+			}
+		}
+		if effective != 1 {
+			t.Fatalf("round %d: state %s, but %d decisions in effect according to the audit log", round, got.State, effective)
+		}
+		if got.State == wire.RequestApproved {
+			must(t, s1.do("POST", wire.RequestRevokePath(q.ID), wire.AccessRequestDecision{Reason: "done"}, nil))
+		}
+	}
+}

@@ -3,8 +3,10 @@ package station
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"net/url"
+	"os"
 	"time"
 
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
@@ -152,6 +154,18 @@ CREATE TABLE IF NOT EXISTS wipe_receipts (
 // journal, full fsync on commit (durable audit appends), foreign keys on, a
 // busy timeout, and write transactions that take the write lock at BEGIN.
 func openDB(ctx context.Context, path string) (*sql.DB, error) {
+	// The database holds password hashes and the audit log: owner only.
+	// SQLite gives its -wal and -shm files the mode of the database file.
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("open database: %w", err)
+	}
+	f.Close()
+	for _, p := range []string{path, path + "-wal", path + "-shm"} {
+		if err := os.Chmod(p, 0o600); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return nil, fmt.Errorf("open database: %w", err)
+		}
+	}
 	q := url.Values{}
 	q.Add("_pragma", "journal_mode(WAL)")
 	q.Add("_pragma", "synchronous(FULL)")

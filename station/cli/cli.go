@@ -128,12 +128,16 @@ func run(args []string, env *Env) error {
 	}
 	cmd, rest := args[0], args[1:]
 	sub := func(names ...string) (string, []string, error) {
-		if len(rest) == 0 || strings.HasPrefix(rest[0], "-") {
+		if len(rest) == 0 || strings.HasPrefix(rest[0], "-") || rest[0] == "help" {
 			if len(rest) > 0 && isHelp(rest[0]) {
-				fmt.Fprintf(env.Stdout, "Usage: station %s %s [flags]; run `station %s %s --help` for its flags.\n", cmd, strings.Join(names, "|"), cmd, names[0])
+				fmt.Fprintf(env.Stdout, "Usage: station %s SUBCOMMAND [flags]\n\n", cmd)
+				for _, n := range names {
+					fmt.Fprintf(env.Stdout, "  %-8s  %s\n", n, subHelp[cmd+" "+n])
+				}
+				fmt.Fprintf(env.Stdout, "\nRun `station %s SUBCOMMAND --help` for its flags.\n", cmd)
 				return "", nil, flag.ErrHelp
 			}
-			return "", nil, usageErr("%s needs a subcommand: %s", cmd, strings.Join(names, ", "))
+			return "", nil, usageErr("%s needs a subcommand: %s (see `station %s --help`)", cmd, strings.Join(names, ", "), cmd)
 		}
 		for _, n := range names {
 			if rest[0] == n {
@@ -185,6 +189,22 @@ func run(args []string, env *Env) error {
 	return usageErr("unknown command %q (run `station --help`)", cmd)
 }
 
+// subHelp describes each subcommand in one line.
+var subHelp = map[string]string{
+	"officer add":     "add an officer (role, unit, password)",
+	"officer list":    "list officers with role, unit and status",
+	"officer unlock":  "unlock an account locked after failed logins",
+	"officer disable": "disable an account and end its sessions",
+	"device list":     "list enrolled laptops",
+	"device revoke":   "revoke a laptop; it wipes at its next contact",
+	"case create":     "create a case",
+	"case list":       "list cases with their teams",
+	"case assign":     "put an officer on a case team, or take them off",
+	"doc add":         "validate, seal and store a PDF in a case",
+	"audit verify":    "check the audit log; exit 0 only when it is intact",
+	"audit export":    "write audit records as CSV or JSON",
+}
+
 func isHelp(a string) bool { return a == "-h" || a == "--help" || a == "-help" || a == "help" }
 
 // flags is a FlagSet with --data, one-line errors and --help on stdout.
@@ -193,6 +213,7 @@ type flags struct {
 	data       *string
 	masterFile *string
 	usage      string
+	operands   string // shown after [flags] in the usage line
 	env        *Env
 	positional []string
 }
@@ -215,7 +236,7 @@ func (f *flags) parse(args []string, maxPos int) error {
 	for {
 		if err := f.Parse(args); err != nil {
 			if errors.Is(err, flag.ErrHelp) {
-				fmt.Fprintf(f.env.Stdout, "Usage: %s\n\n%s\n\nFlags:\n", f.Name(), f.usage)
+				fmt.Fprintf(f.env.Stdout, "Usage: %s [flags]%s\n\n%s\n\nFlags:\n", f.Name(), f.operands, f.usage)
 				f.SetOutput(f.env.Stdout)
 				f.PrintDefaults()
 				return flag.ErrHelp
@@ -325,35 +346,62 @@ func cmdDemo(args []string, env *Env) error {
 		return err
 	}
 	ctx := context.Background()
+	_, statErr := os.Stat(*f.data)
+	existed := statErr == nil
 	res, err := station.Init(ctx, *f.data, station.InitOptions{StationID: "ST-DEMO", Name: "Demo Precinct", Hosts: hosts, Now: env.Options.Now})
 	if err != nil {
 		return err
 	}
-	st, err := station.Open(ctx, res.Dir, env.Options)
+	demo, err := seedDemo(ctx, res.Dir, env)
 	if err != nil {
-		os.RemoveAll(res.Dir)
-		return err
-	}
-	demo, err := st.SeedDemo(ctx, "demo")
-	cerr := st.Close()
-	if err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return fmt.Errorf("seed demo: %w (remove %s and run again)", err, res.Dir)
+		// Nothing half-made stays behind: remove what init created.
+		if existed {
+			ents, _ := os.ReadDir(res.Dir)
+			for _, e := range ents {
+				os.RemoveAll(filepath.Join(res.Dir, e.Name()))
+			}
+		} else {
+			os.RemoveAll(res.Dir)
+		}
+		return fmt.Errorf("demo: %w", err)
 	}
 	printInit(env.Stdout, res)
-	fmt.Fprintf(env.Stdout, "\nDemo accounts (demo passwords; never use them for real):\n")
-	tw := tabwriter.NewWriter(env.Stdout, 2, 4, 2, ' ', 0)
+	w := env.Stdout
+	fmt.Fprintf(w, "\nDemo accounts (fixed demo passwords, published in doc/station.md: never use them on a real station):\n")
+	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "  OFFICER\tNAME\tROLE\tUNIT\tPASSWORD")
 	for _, a := range demo.Accounts {
 		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\n", a.ID, a.Name, a.Role, a.Unit, a.Password)
 	}
 	tw.Flush()
-	fmt.Fprintf(env.Stdout, "\nCases: %s\n", strings.Join(demo.Cases, ", "))
-	fmt.Fprintf(env.Stdout, "Enrollment token for %s (expires %s): %s\n", demo.EnrollOfficer, demo.EnrollExpires.Format(time.RFC3339), demo.EnrollToken)
-	fmt.Fprintf(env.Stdout, "Serve it with: station serve --data %s\n", res.Dir)
+	fmt.Fprintf(w, "\nCases:\n")
+	tw = tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "  CASE\tTITLE\tUNIT\tDOCS\tTEAM")
+	for _, c := range demo.CaseInfo {
+		fmt.Fprintf(tw, "  %s\t%s\t%s\t%d\t%s\n", c.Number, c.Title, c.Unit, c.Documents, strings.Join(c.Team, ", "))
+	}
+	tw.Flush()
+	fmt.Fprintf(w, "\nPending access request: %s asks for case %s; supervisor %s may approve or deny it.\n",
+		demo.PendingRequester, demo.PendingCase, demo.PendingDecider)
+	fmt.Fprintf(w, "Enrollment token for a laptop (single use, expires %s): %s\n", demo.EnrollExpires.Format(time.RFC3339), demo.EnrollToken)
+	fmt.Fprintf(w, "\nNext:\n")
+	fmt.Fprintf(w, "  1. station serve --data %s\n", res.Dir)
+	fmt.Fprintf(w, "  2. In Case Viewer, enroll with the token above; check that the CA fingerprint and station key match.\n")
+	fmt.Fprintf(w, "  3. Log in as any officer above: any of them may use an enrolled laptop.\n")
 	return nil
+}
+
+// seedDemo opens the fresh station in dir and seeds the demo.
+func seedDemo(ctx context.Context, dir string, env *Env) (*station.Demo, error) {
+	st, err := station.Open(ctx, dir, env.Options)
+	if err != nil {
+		return nil, err
+	}
+	demo, err := st.SeedDemo(ctx, "demo")
+	if cerr := st.Close(); err == nil {
+		err = cerr
+	}
+	return demo, err
 }
 
 func cmdServe(args []string, env *Env) error {
@@ -540,6 +588,7 @@ func cmdOfficer(sub string, args []string, env *Env) error {
 	case "unlock", "disable":
 		f := newFlags("officer "+sub, map[string]string{"unlock": "Unlocks an account locked after failed logins (or re-enables a disabled one).",
 			"disable": "Disables an account and ends its sessions."}[sub], env)
+		f.operands = " [OFFICER-ID]"
 		id := f.String("id", "", "officer ID (or give it as the argument)")
 		if err := f.parse(args, 1); err != nil {
 			return err
@@ -623,6 +672,7 @@ func cmdDevice(sub string, args []string, env *Env) error {
 		return tw.Flush()
 	}
 	f := newFlags("device revoke", "Revokes a laptop: its sessions end and it wipes at its next contact.", env)
+	f.operands = " [DEVICE-ID]"
 	id := f.String("id", "", "device ID (or give it as the argument)")
 	reason := f.String("reason", "", "why (recorded in the audit log)")
 	if err := f.parse(args, 1); err != nil {
@@ -718,7 +768,8 @@ func cmdCase(sub string, args []string, env *Env) error {
 }
 
 func cmdDocAdd(_ string, args []string, env *Env) error {
-	f := newFlags("doc add", "Validates FILE.pdf with pdfcpu, seals it with the bundle format and stores only ciphertext.\nUsage: station doc add --case N [--title T] [--type TYPE] FILE.pdf", env)
+	f := newFlags("doc add", "Validates FILE.pdf with pdfcpu, seals it with the bundle format and stores only ciphertext.\nExample: station doc add --case 2026-0412 --type lab_result --title \"Lab report\" report.pdf", env)
+	f.operands = " FILE.pdf"
 	number := f.String("case", "", "case number (required)")
 	title := f.String("title", "", "title; default the file name")
 	typ := f.String("type", "other", "incident_report, witness_statement, lab_result, evidence_log, photo, supplement or other")

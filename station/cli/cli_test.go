@@ -326,8 +326,11 @@ func TestDemoWritesOnlyInsideDir(t *testing.T) {
 			t.Fatalf("demo output lacks account %s:\n%s", a.ID, out)
 		}
 	}
-	if !strings.Contains(out, "Enrollment token for D-1001") {
-		t.Fatalf("demo output lacks the enrollment token:\n%s", out)
+	for _, want := range []string{"Enrollment token for a laptop", "Pending access request: D-1001 asks for case 2026-0419; supervisor S-2002",
+		"2026-0412  Harbor Street homicide", "station serve --data " + dir} {
+		if !strings.Contains(out, want) {
+			t.Fatalf("demo output lacks %q:\n%s", want, out)
+		}
 	}
 	for _, d := range []string{home, parent} {
 		ents, _ := os.ReadDir(d)
