@@ -194,13 +194,18 @@ func (s *Station) Officers(ctx context.Context, actor string) ([]OfficerStatus, 
 
 // UnlockOfficer releases an account locked by failed logins (CJIS AC-7) and
 // re-enables a disabled one; the failure count starts again from zero.
-func (s *Station) UnlockOfficer(ctx context.Context, actor, id string) error {
+func (s *Station) UnlockOfficer(ctx context.Context, actor, id string) (err error) {
 	if _, err := s.officer(ctx, id); err != nil {
 		return err
 	}
 	if err := s.adminAudit(ctx, actor, "admin.officer.unlock", "", id, ""); err != nil {
 		return err
 	}
+	defer func() {
+		if err != nil {
+			s.adminFailed(ctx, actor, "admin.officer.unlock", id, err)
+		}
+	}()
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return err
@@ -216,13 +221,18 @@ func (s *Station) UnlockOfficer(ctx context.Context, actor, id string) error {
 }
 
 // DisableOfficer disables an account and ends its sessions.
-func (s *Station) DisableOfficer(ctx context.Context, actor, id string) error {
+func (s *Station) DisableOfficer(ctx context.Context, actor, id string) (err error) {
 	if _, err := s.officer(ctx, id); err != nil {
 		return err
 	}
 	if err := s.adminAudit(ctx, actor, "admin.officer.disable", "", id, ""); err != nil {
 		return err
 	}
+	defer func() {
+		if err != nil {
+			s.adminFailed(ctx, actor, "admin.officer.disable", id, err)
+		}
+	}()
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return err
@@ -302,12 +312,12 @@ func (s *Station) Devices(ctx context.Context, actor string) ([]DeviceStatus, er
 
 // RevokeDevice revokes a device: its sessions end, and its next request gets
 // wire.CodeDeviceRevoked so that it wipes.
-func (s *Station) RevokeDevice(ctx context.Context, actor, deviceID, reason string) error {
+func (s *Station) RevokeDevice(ctx context.Context, actor, deviceID, reason string) (err error) {
 	if err := checkText("reason", reason, 0, wire.MaxReasonLen); err != nil {
 		return err
 	}
 	var revoked sql.NullInt64
-	err := s.db.QueryRowContext(ctx, `SELECT revoked_at FROM devices WHERE id=?`, deviceID).Scan(&revoked)
+	err = s.db.QueryRowContext(ctx, `SELECT revoked_at FROM devices WHERE id=?`, deviceID).Scan(&revoked)
 	if err == sql.ErrNoRows {
 		return fmt.Errorf("%w: device %s", ErrNotFound, deviceID)
 	} else if err != nil {
@@ -319,6 +329,11 @@ func (s *Station) RevokeDevice(ctx context.Context, actor, deviceID, reason stri
 	if err := s.adminAudit(ctx, actor, "admin.device.revoke", "", deviceID, reason); err != nil {
 		return err
 	}
+	defer func() {
+		if err != nil {
+			s.adminFailed(ctx, actor, "admin.device.revoke", deviceID, err)
+		}
+	}()
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return err
@@ -340,7 +355,7 @@ type CaseInput struct {
 }
 
 // CreateCase creates a case.
-func (s *Station) CreateCase(ctx context.Context, actor string, c CaseInput) error {
+func (s *Station) CreateCase(ctx context.Context, actor string, c CaseInput) (err error) {
 	if err := checkID("case number", c.Number); err != nil {
 		return err
 	}
@@ -356,7 +371,12 @@ func (s *Station) CreateCase(ctx context.Context, actor string, c CaseInput) err
 	if err := s.adminAudit(ctx, actor, "admin.case.create", c.Number, c.Number, "unit="+c.Unit); err != nil {
 		return err
 	}
-	_, err := s.db.ExecContext(ctx, `INSERT INTO cases(number, title, unit, created_at, created_by) VALUES(?,?,?,?,?)`,
+	defer func() {
+		if err != nil {
+			s.adminFailed(ctx, actor, "admin.case.create", c.Number, err)
+		}
+	}()
+	_, err = s.db.ExecContext(ctx, `INSERT INTO cases(number, title, unit, created_at, created_by) VALUES(?,?,?,?,?)`,
 		c.Number, c.Title, c.Unit, nanos(s.now()), actor)
 	return err
 }
@@ -434,7 +454,7 @@ func (s *Station) team(ctx context.Context, number string) ([]wire.CaseTeamMembe
 
 // AssignCase puts an officer on a case team with a team role (lead, member
 // or technician), or takes them off it when teamRole is "remove".
-func (s *Station) AssignCase(ctx context.Context, actor, caseNumber, officerID, teamRole string) error {
+func (s *Station) AssignCase(ctx context.Context, actor, caseNumber, officerID, teamRole string) (err error) {
 	if _, err := s.caseRow(ctx, caseNumber); err != nil {
 		return err
 	}
@@ -451,6 +471,11 @@ func (s *Station) AssignCase(ctx context.Context, actor, caseNumber, officerID, 
 	if err := s.adminAudit(ctx, actor, "admin.case.assign", caseNumber, officerID, "team_role="+teamRole); err != nil {
 		return err
 	}
+	defer func() {
+		if err != nil {
+			s.adminFailed(ctx, actor, "admin.case.assign", officerID, err)
+		}
+	}()
 	if teamRole == "remove" {
 		_, err = s.db.ExecContext(ctx, `DELETE FROM case_team WHERE case_number=? AND officer_id=?`, caseNumber, officerID)
 		return err

@@ -162,7 +162,13 @@ func (srv *Server) postChallenge(w http.ResponseWriter, r *http.Request, _ *sess
 		return err
 	}
 	if n >= maxChallengesPerDevice {
-		return fail(http.StatusTooManyRequests, wire.CodeConflict, "Too many login challenges are outstanding for this laptop. Wait two minutes.")
+		// Drop the oldest rather than refuse: anyone who knows a device ID
+		// may ask for challenges, and must not be able to keep the laptop
+		// from logging in.
+		if _, err := tx.ExecContext(ctx, `DELETE FROM challenges WHERE id IN (SELECT id FROM challenges WHERE device_id=? ORDER BY expires_at, id LIMIT ?)`,
+			d.id, n-maxChallengesPerDevice+1); err != nil {
+			return err
+		}
 	}
 	if _, err := tx.ExecContext(ctx, `INSERT INTO challenges(id, device_id, challenge, expires_at) VALUES(?,?,?,?)`, id, d.id, ch, nanos(exp)); err != nil {
 		return err

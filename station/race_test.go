@@ -208,3 +208,21 @@ func TestDecisionsUnderConcurrency(t *testing.T) {
 		}
 	}
 }
+
+// TestChallengeFloodDoesNotBlockLogin: anyone may ask for challenges for a
+// known device ID; a flood of them neither piles up nor keeps the laptop
+// from logging in.
+func TestChallengeFloodDoesNotBlockLogin(t *testing.T) {
+	e := newEnv(t)
+	l := e.newLaptop("D1")
+	stranger := &laptop{e: e}
+	for i := 0; i < 3*maxChallengesPerDevice; i++ {
+		must(t, stranger.do("POST", wire.PathChallenge, wire.ChallengeRequest{DeviceID: l.deviceID}, nil))
+	}
+	var n int
+	must(t, e.st.db.QueryRow(`SELECT COUNT(*) FROM challenges WHERE device_id=?`, l.deviceID).Scan(&n))
+	if n > maxChallengesPerDevice {
+		t.Fatalf("%d challenges outstanding, cap %d", n, maxChallengesPerDevice)
+	}
+	must(t, l.logIn("D1", testPassword))
+}
