@@ -71,15 +71,18 @@ func BenchmarkRenderPage(b *testing.B) {
 	d := benchSetup(b)
 	ctx := context.Background()
 	b.Run("sequential", func(b *testing.B) {
+		cpu0 := cpuTime()
 		for i := 0; b.Loop(); i++ {
 			if _, err := d.RenderDPI(ctx, i%benchPages, 150); err != nil {
 				b.Fatal(err)
 			}
 		}
-		b.ReportMetric(float64(b.Elapsed().Milliseconds())/float64(b.N), "ms/page")
+		b.ReportMetric(float64(b.Elapsed().Microseconds())/1000/float64(b.N), "ms/page")
+		b.ReportMetric(float64((cpuTime()-cpu0).Microseconds())/1000/float64(b.N), "cpu-ms/page")
 	})
 	b.Run("parallel", func(b *testing.B) {
 		var next atomic.Int64
+		cpu0 := cpuTime()
 		b.SetParallelism(max(1, 2/max(1, runtimeProcs())))
 		b.RunParallel(func(pb *testing.PB) {
 			for pb.Next() {
@@ -89,7 +92,8 @@ func BenchmarkRenderPage(b *testing.B) {
 				}
 			}
 		})
-		b.ReportMetric(float64(b.Elapsed().Milliseconds())/float64(b.N), "ms/page")
+		b.ReportMetric(float64(b.Elapsed().Microseconds())/1000/float64(b.N), "ms/page")
+		b.ReportMetric(float64((cpuTime()-cpu0).Microseconds())/1000/float64(b.N), "cpu-ms/page")
 		b.ReportMetric(peakRSSMiB(), "peak-RSS-MiB")
 	})
 }
@@ -143,17 +147,21 @@ func benchTool(b *testing.B, name string, args func(in, outDir string) []string)
 	if err := os.WriteFile(in, benchPDF, 0o600); err != nil {
 		b.Fatal(err)
 	}
+	var cpu time.Duration
 	for i := 0; b.Loop(); i++ {
 		out := filepath.Join(dir, fmt.Sprint(i))
 		if err := os.Mkdir(out, 0o700); err != nil {
 			b.Fatal(err)
 		}
-		if msg, err := exec.Command(bin, args(in, out)...).CombinedOutput(); err != nil {
+		cmd := exec.Command(bin, args(in, out)...)
+		if msg, err := cmd.CombinedOutput(); err != nil {
 			b.Fatalf("%s: %v: %s", name, err, msg)
 		}
+		cpu += cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()
 		os.RemoveAll(out)
 	}
-	b.ReportMetric(float64(b.Elapsed().Milliseconds())/float64(b.N*benchPages), "ms/page")
+	b.ReportMetric(float64(b.Elapsed().Microseconds())/1000/float64(b.N*benchPages), "ms/page")
+	b.ReportMetric(float64(cpu.Microseconds())/1000/float64(b.N*benchPages), "cpu-ms/page")
 }
 
 // BenchmarkPdftoppm is poppler's renderer on the same work (PPM output, no

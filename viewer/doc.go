@@ -54,5 +54,9 @@
 // Untrusted input is capped ([MaxPDFSize], [MaxPages], [MaxPixels],
 // [MaxZoom], [MaxQueryLen], [MaxHits]), and every PDFium job runs under a
 // time limit ([Config.JobTimeout]): a job that runs over is killed with its
-// instance, which is replaced.
+// instance, which is replaced, and a call that does not return even then
+// is abandoned with its worker, so callers get [ErrTimeout] and the engine
+// keeps serving (see [Config.Interruptible] for the trade-off). A caller's
+// context bounds how long the caller waits, never the job itself: a page
+// whose reader moved on finishes into the cache.
 package viewer

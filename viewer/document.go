@@ -194,6 +194,11 @@ func (d *Document) clean(ctx context.Context, page int, zoom float64, high bool)
 			// Cleanup frees it.
 			out = image.NewRGBA(src.Rect)
 			copy(out.Pix, src.Pix)
+			if err := ctx.Err(); err != nil {
+				// The caller left: nobody will take this page.
+				clear(out.Pix)
+				return err
+			}
 			return nil
 		})
 		if err != nil {
@@ -315,14 +320,15 @@ func (d *Document) markClosed() bool {
 	// A buffer the document owns is zeroed once every worker has let go
 	// of the document (a worker may be copying it into PDFium right now).
 	// Wipe waits for the workers after this, so it finds it zeroed.
+	ws := e.workerList()
 	var pending atomic.Int32
-	pending.Store(int32(len(e.workers)) + 1)
+	pending.Store(int32(len(ws)) + 1)
 	release := func() {
 		if pending.Add(-1) == 0 && d.ownsPDF {
 			clear(d.pdf)
 		}
 	}
-	for _, w := range e.workers {
+	for _, w := range ws {
 		if !w.control(func() { w.forget(d); release() }) {
 			release()
 		}

@@ -41,7 +41,7 @@ func workerMemory(t *testing.T, e *Engine) [][]byte {
 	var mu sync.Mutex
 	var wg sync.WaitGroup
 	var mems [][]byte
-	for _, w := range e.workers {
+	for _, w := range e.workerList() {
 		wg.Add(1)
 		w.control(func() {
 			defer wg.Done()
@@ -143,7 +143,7 @@ func TestNoDiskWrites(t *testing.T) {
 	pdf := testPDF(t)
 	t.Chdir(cwd)
 
-	e := NewEngine(Config{Workers: 1})
+	e := NewEngine(Config{Workers: 1, Interruptible: true}) // the other mode than the shared engine
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	if err := e.Ready(ctx); err != nil {
@@ -189,22 +189,21 @@ func TestJobOverTimeIsKilledAndWorkerReplaced(t *testing.T) {
 	e := engine(t)
 	d := open(t, e, testPDF(t))
 	before := render(t, d, 0, 0.5)
-	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
-	defer cancel()
 	var callErr error
-	err := e.run(ctx, d, true, func(w *worker, h references.FPDF_DOCUMENT) error {
-		time.Sleep(400 * time.Millisecond) // stands in for a render that hangs
+	err := e.runFor(context.Background(), d, true, 100*time.Millisecond, func(w *worker, h references.FPDF_DOCUMENT) error {
+		time.Sleep(400 * time.Millisecond) // a slow render: over the limit, back within the grace
 		_, callErr = w.inst.FPDF_GetPageCount(&requests.FPDF_GetPageCount{Document: h})
 		return callErr
 	})
-	if !errors.Is(err, context.DeadlineExceeded) {
-		t.Fatalf("run over its deadline = %v, want DeadlineExceeded", err)
+	if !errors.Is(err, ErrTimeout) {
+		t.Fatalf("job over its time limit = %v, want ErrTimeout", err)
 	}
 	if callErr == nil {
 		t.Error("the instance still answered after it was killed")
 	}
-	// A context that ends right after its job finished must not kill the
-	// instance (the GUI cancels a page's context when the user moves on).
+	// A caller's context that ends, during or right after a job, never
+	// kills the instance (the GUI cancels a page's context when the user
+	// moves on): the job finishes and the worker stays.
 	for i := 0; i < 100; i++ {
 		ctx, cancel := context.WithCancel(context.Background())
 		err := e.run(ctx, d, true, func(w *worker, h references.FPDF_DOCUMENT) error { return nil })
@@ -213,12 +212,70 @@ func TestJobOverTimeIsKilledAndWorkerReplaced(t *testing.T) {
 			t.Fatalf("quick job %d: %v", i, err)
 		}
 	}
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	var lateErr error
+	finished := make(chan struct{})
+	err = e.run(ctx, d, true, func(w *worker, h references.FPDF_DOCUMENT) error {
+		defer close(finished)
+		time.Sleep(200 * time.Millisecond)
+		_, lateErr = w.inst.FPDF_GetPageCount(&requests.FPDF_GetPageCount{Document: h})
+		return lateErr
+	})
+	cancel()
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("run with an expired context = %v, want DeadlineExceeded", err)
+	}
+	<-finished
+	if lateErr != nil {
+		t.Errorf("the job of a caller that left was killed: %v", lateErr)
+	}
 	// The document reopens in the fresh instance and renders the same.
 	e.cache.dropDoc(d.id)
 	after := render(t, d, 0, 0.5)
 	if !bytes.Equal(before.Pix, after.Pix) {
 		t.Error("the page renders differently after the worker was replaced")
 	}
+}
+
+// TestHungWorkerIsAbandoned: a job that does not return even after its
+// instance is killed gets ErrTimeout, a new worker takes its place, and
+// the engine goes on rendering meanwhile.
+func TestHungWorkerIsAbandoned(t *testing.T) {
+	e := engine(t)
+	d := open(t, e, testPDF(t))
+	got := make(chan *worker, 1)
+	release := make(chan struct{})
+	returned := make(chan struct{})
+	err := e.runFor(context.Background(), d, true, 50*time.Millisecond, func(w *worker, h references.FPDF_DOCUMENT) error {
+		got <- w
+		defer close(returned)
+		<-release // stands in for PDFium stuck in a loop
+		return nil
+	})
+	if !errors.Is(err, ErrTimeout) {
+		t.Fatalf("hung job = %v, want ErrTimeout", err)
+	}
+	select {
+	case <-returned:
+		t.Fatal("the job returned before the caller was answered")
+	default:
+	}
+	hung := <-got
+	ws := e.workerList()
+	if len(ws) != 2 {
+		t.Fatalf("%d workers after the replacement, want 2", len(ws))
+	}
+	for _, w := range ws {
+		if w == hung {
+			t.Fatal("the hung worker is still in service")
+		}
+	}
+	for p := 0; p < d.PageCount(); p++ { // both workers serve while the old one hangs
+		e.cache.dropDoc(d.id)
+		render(t, d, p, 0.4)
+	}
+	close(release)
+	<-returned
 }
 
 func TestWipeAbortsARunningJob(t *testing.T) {
