@@ -18,9 +18,10 @@ import (
 // watermark at fit width and composited (the fake backend answers at once,
 // so the station's share is not included). Goal: well under 1.5 s.
 func BenchmarkOpenDocumentFirstPage(b *testing.B) {
-	eng := viewer.NewEngine(viewer.Config{Workers: 2})
-	defer eng.Close()
-	if err := eng.Ready(context.Background()); err != nil {
+	r := NewViewerRenderer(func() *viewer.Engine { return viewer.NewEngine(viewer.Config{Workers: 2}) })
+	r.Start()
+	defer r.Close()
+	if err := r.Ready(context.Background()); err != nil {
 		b.Fatal(err)
 	}
 	var secs []pdfgen.Section
@@ -37,7 +38,7 @@ func BenchmarkOpenDocumentFirstPage(b *testing.B) {
 		be.cases[i].pdf = pdf
 	}
 	a := test.NewTempApp(b)
-	u := New(a, be, NewViewerRenderer(eng), Options{Synchronous: true})
+	u := New(a, be, r, Options{Synchronous: true})
 	u.Window.Resize(fyne.NewSize(1200, 800))
 	u.Start()
 	u.showLogin()

@@ -75,6 +75,8 @@ type UI struct {
 	// shownDoc is the open document screen, for the wipe, which runs on
 	// the backend's goroutine.
 	shownDoc atomic.Pointer[DocumentScreen]
+
+	rendererStarted bool // on the UI thread
 }
 
 // New builds the UI in a new window of a. Call Start to show the first
@@ -94,6 +96,10 @@ func New(a fyne.App, b Backend, r Renderer, opts Options) *UI {
 	u.Window.Resize(fyne.NewSize(1200, 780))
 	u.Window.SetMaster()
 	b.Subscribe(func(ev LockEvent) { u.ui(func() { u.lock(ev) }) })
+	a.Lifecycle().SetOnStarted(func() {
+		u.logf("window shown")
+		u.startRenderer()
+	})
 	b.RegisterPageWiper(pageWiperFunc(u.wipePages))
 	u.installShortcuts()
 	return u
@@ -102,9 +108,31 @@ func New(a fyne.App, b Backend, r Renderer, opts Options) *UI {
 // Icon returns the application icon as a Fyne resource.
 func Icon() fyne.Resource { return fyne.NewStaticResource("icon.png", assets.Icon) }
 
+// startRenderer starts a renderer that waits for the window (see
+// ViewerRenderer) and logs when it is ready.
+func (u *UI) startRenderer() {
+	vr, ok := u.renderer.(*ViewerRenderer)
+	if !ok || u.rendererStarted {
+		return
+	}
+	u.rendererStarted = true
+	vr.Start()
+	go func() {
+		if err := vr.Ready(context.Background()); err != nil {
+			u.logf("renderer failed to start: %v", err)
+			return
+		}
+		u.logf("renderer ready")
+	}()
+}
+
 // Start shows the first screen: enrollment when the device is not enrolled,
-// otherwise the system-use banner.
+// otherwise the system-use banner. The renderer starts once the window is
+// on screen (or after two seconds at the latest).
 func (u *UI) Start() {
+	if !u.opts.Synchronous {
+		time.AfterFunc(2*time.Second, func() { fyne.Do(u.startRenderer) })
+	}
 	if u.backend.Enrolled() {
 		u.showBanner()
 		return

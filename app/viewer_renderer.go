@@ -4,41 +4,101 @@ import (
 	"context"
 	"image"
 	"image/color"
+	"sync"
 
 	"caseviewer/viewer"
 )
 
-// NewViewerRenderer adapts the PDF engine of package viewer to Renderer.
-// The engine should have been created at start-up (viewer.NewEngine starts
-// PDFium in the background) so that it is warm when a document opens.
-func NewViewerRenderer(e *viewer.Engine) Renderer { return viewerRenderer{e} }
+// ViewerRenderer adapts the PDF engine of package viewer to Renderer. The
+// engine is created by Start, which the UI calls once its window is on
+// screen, so that compiling PDFium (seconds of CPU) warms up behind the
+// first screen instead of competing with it; Ready and Open wait for it.
+type ViewerRenderer struct {
+	newEngine func() *viewer.Engine
+	once      sync.Once
+	started   chan struct{}
+	e         *viewer.Engine
+}
 
-type viewerRenderer struct{ e *viewer.Engine }
+// NewViewerRenderer returns a renderer whose engine newEngine creates when
+// Start is first called (for example viewer.NewEngine with a config).
+func NewViewerRenderer(newEngine func() *viewer.Engine) *ViewerRenderer {
+	return &ViewerRenderer{newEngine: newEngine, started: make(chan struct{})}
+}
 
-// selectedColor marks the annotation picked in the side list.
-var selectedColor = color.NRGBA{R: 40, G: 140, B: 255, A: 120}
+// Start creates the engine, which starts PDFium in the background; calls
+// after the first do nothing.
+func (r *ViewerRenderer) Start() {
+	r.once.Do(func() {
+		r.e = r.newEngine()
+		close(r.started)
+	})
+}
 
-func (r viewerRenderer) Ready(ctx context.Context) error { return r.e.Ready(ctx) }
+// Engine waits until Start has run and returns the engine.
+func (r *ViewerRenderer) Engine(ctx context.Context) (*viewer.Engine, error) {
+	select {
+	case <-r.started:
+		return r.e, nil
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
 
-func (r viewerRenderer) Open(ctx context.Context, pdf []byte, wm Watermark) (PageSource, error) {
-	d, err := r.e.Open(ctx, pdf, viewer.Watermark(wm))
+// Close closes the engine if it was started.
+func (r *ViewerRenderer) Close() error {
+	select {
+	case <-r.started:
+		return r.e.Close()
+	default:
+		return nil
+	}
+}
+
+// Ready waits until the engine has started PDFium.
+func (r *ViewerRenderer) Ready(ctx context.Context) error {
+	e, err := r.Engine(ctx)
+	if err != nil {
+		return err
+	}
+	return e.Ready(ctx)
+}
+
+// Open opens a document with the engine; every page it renders carries wm.
+func (r *ViewerRenderer) Open(ctx context.Context, pdf []byte, wm Watermark) (PageSource, error) {
+	e, err := r.Engine(ctx)
+	if err != nil {
+		return nil, err
+	}
+	d, err := e.Open(ctx, pdf, viewer.Watermark(wm))
 	if err != nil {
 		return nil, err
 	}
 	return viewerDoc{d}, nil
 }
 
-func (r viewerRenderer) Wipe() { r.e.Wipe() }
+// Wipe zeroes the engine's pages and closes its documents.
+func (r *ViewerRenderer) Wipe() {
+	select {
+	case <-r.started:
+		r.e.Wipe()
+	default:
+	}
+}
 
-func (viewerRenderer) PageToPixel(rc Rect, h, zoom float64) image.Rectangle {
+// PageToPixel maps a page rectangle to pixels (viewer.PageToPixel).
+func (*ViewerRenderer) PageToPixel(rc Rect, h, zoom float64) image.Rectangle {
 	return viewer.PageToPixel(viewer.Rect(rc), h, zoom)
 }
 
-func (viewerRenderer) PixelToPage(p image.Rectangle, h, zoom float64) Rect {
+// PixelToPage maps pixels back to the page (viewer.PixelToPage).
+func (*ViewerRenderer) PixelToPage(p image.Rectangle, h, zoom float64) Rect {
 	return Rect(viewer.PixelToPage(p, h, zoom))
 }
 
-func (viewerRenderer) DrawHighlights(img *image.RGBA, rects []Rect, h, zoom float64, k HighlightKind) {
+// DrawHighlights draws annotation, selection and find highlights with the
+// viewer's colours and note markers.
+func (*ViewerRenderer) DrawHighlights(img *image.RGBA, rects []Rect, h, zoom float64, k HighlightKind) {
 	vr := make([]viewer.Rect, len(rects))
 	for i, rc := range rects {
 		vr[i] = viewer.Rect(rc)
@@ -83,3 +143,6 @@ func (v viewerDoc) Find(ctx context.Context, q string) ([]Hit, error) {
 	}
 	return out, nil
 }
+
+// selectedColor marks the annotation picked in the side list.
+var selectedColor = color.NRGBA{R: 40, G: 140, B: 255, A: 120}

@@ -95,13 +95,14 @@ until grep -q "serving https://" "$work/station.log" 2>/dev/null; do
 	sleep 0.1
 done
 # `station demo` issues a first enrollment token; ask for one if it did not.
-token="$(sed -n 's/^Enrollment token for [^ ]* (expires [^)]*): *//p' "$work/accounts.txt" | head -n 1)"
+token="$(sed -n 's/^Enrollment token .*): *//p' "$work/accounts.txt" | head -n 1)"
 if [ -z "$token" ]; then
 	token="$("$bin/station" enroll --officer D-1001 --data "$data" | sed -n 's/^Enrollment token for [^:]*: *//p' | head -n 1)"
 fi
 
 echo
-sed -n '/^Demo accounts/,/^Cases:/p' "$work/accounts.txt"
+awk '/^Demo accounts/ { p = 1 } /^Enrollment token/ { p = 0 } p' "$work/accounts.txt" >"$work/shown.txt"
+if [ -s "$work/shown.txt" ]; then cat "$work/shown.txt"; else cat "$work/accounts.txt"; fi
 echo
 say "station: https://127.0.0.1:$port (beacon udp 127.0.0.1:$bport), log in $work/station.log"
 cat <<GUIDE
