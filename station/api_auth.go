@@ -419,6 +419,15 @@ func (srv *Server) postWipe(w http.ResponseWriter, r *http.Request, _ *session) 
 	if rc.StationID != st.ID() {
 		return badRequest("The wipe receipt names another station.")
 	}
+	// What goes into the audit record must read as what it is.
+	if (rc.OfficerID != "" && checkID("officer", rc.OfficerID) != nil) || (rc.SessionCode != "" && checkID("session code", rc.SessionCode) != nil) {
+		return badRequest("The wipe receipt's officer ID or session code is malformed.")
+	}
+	for _, it := range rc.Items {
+		if checkID("item", it) != nil {
+			return badRequest("The wipe receipt's items must be names of letters, digits, '.', '_' or '-'.")
+		}
+	}
 	if err := wire.VerifyWipeReceipt(&req, d.signingKey); err != nil {
 		return srv.deny(r, nil, audit.Record{Action: "device.wipe", DeviceID: d.id, Detail: "signature does not verify"},
 			fail(http.StatusForbidden, wire.CodeForbidden, "The wipe receipt's signature does not verify with this laptop's key."))
