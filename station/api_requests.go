@@ -154,6 +154,9 @@ func (srv *Server) getRequests(w http.ResponseWriter, r *http.Request, s *sessio
 	if err != nil {
 		return err
 	}
+	if _, err := srv.record(r, s, audit.Record{Action: "access.list", Outcome: "allowed", Detail: fmt.Sprintf("requests=%d", len(list))}); err != nil {
+		return err
+	}
 	return ok(w, wire.AccessRequestList{Requests: list})
 }
 
