@@ -479,6 +479,7 @@ func (c *Client) Login(ctx context.Context, officerID string, password []byte) (
 	g, err := netguard.Start(sctx, netguard.Config{
 		BeaconAddr: beaconAddr, StationID: enr.StationID, StationKey: ed25519.PublicKey(enr.StationKey), DeviceID: enr.DeviceID,
 		Interval: c.opts.Guard.Interval, Misses: c.opts.Guard.Misses, Subnets: c.opts.Guard.Subnets,
+		Now:    c.opts.Now,
 		OnLeft: func(error) { c.trigger(s.gen, LeftNetwork) },
 	})
 	if err != nil {
