@@ -62,6 +62,8 @@ func (st *Station) requests(ctx context.Context, where string, args ...any) ([]w
 // recording each expiry in the audit log first (a grant past its time gives
 // no access whether or not this ran).
 func (st *Station) ExpireGrants(ctx context.Context) error {
+	st.expireMu.Lock()
+	defer st.expireMu.Unlock()
 	now := st.now()
 	rows, err := st.db.QueryContext(ctx, `SELECT id, case_number, requester, expires_at FROM access_requests WHERE state='approved' AND expires_at<=?`, nanos(now))
 	if err != nil {

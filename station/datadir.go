@@ -265,6 +265,10 @@ type Station struct {
 
 	dummyOnce sync.Once
 	dummy     string
+
+	// expireMu makes ExpireGrants record each expiry once when requests
+	// and the sweep run it together.
+	expireMu sync.Mutex
 }
 
 // auditor is what the station needs of the audit log; tests wrap it to make

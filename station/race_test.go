@@ -226,3 +226,23 @@ func TestChallengeFloodDoesNotBlockLogin(t *testing.T) {
 	}
 	must(t, l.logIn("D1", testPassword))
 }
+
+// TestGrantExpiryRecordedOnce: many requests running the expiry at once
+// record each expired grant once.
+func TestGrantExpiryRecordedOnce(t *testing.T) {
+	e := newEnv(t)
+	d3, s1 := e.session("D3"), e.session("S1")
+	var q wire.AccessRequest
+	must(t, d3.do("POST", wire.PathRequests, wire.AccessRequestCreate{CaseNumber: "H-2", Reason: "overlap", DurationSeconds: 600}, &q))
+	must(t, s1.do("POST", wire.RequestApprovePath(q.ID), wire.AccessRequestApprove{DurationSeconds: 600, Scope: "view"}, nil))
+	e.clock.Advance(11 * time.Minute)
+	var wg sync.WaitGroup
+	for i := 0; i < 8; i++ {
+		wg.Add(1)
+		go func() { defer wg.Done(); e.st.ExpireGrants(context.Background()) }()
+	}
+	wg.Wait()
+	if n := len(e.records("access.expire")); n != 1 {
+		t.Fatalf("%d access.expire records for one grant", n)
+	}
+}
