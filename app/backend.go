@@ -111,6 +111,7 @@ const (
 // CaseSummary is one row of the case list.
 type CaseSummary struct {
 	ID, Number, Title string
+	Unit              string
 	Access            Access
 	GrantExpires      time.Time // for AccessGranted
 	Scope             Scope     // for AccessGranted
@@ -193,6 +194,9 @@ type AuditRecord struct {
 	Outcome  string
 	Source   string
 	Sequence int64
+	// Verified is true when this record is proven to be in the station's
+	// signed log.
+	Verified bool
 }
 
 // AuditTrail is a case's audit records and whether they verified.

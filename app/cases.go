@@ -25,6 +25,9 @@ type CasesScreen struct {
 	// with RequestAccess.
 	Result        *widget.Label
 	RequestAccess *widget.Button
+	// Audit opens the audit trail of a case found by number, for a
+	// supervisor of its unit who is not on its team.
+	Audit *widget.Button
 
 	all, shown []CaseSummary
 	found      CaseSummary
@@ -118,6 +121,8 @@ func (u *UI) showCases() {
 	s.RequestAccess = widget.NewButtonWithIcon("Request access", theme.MailSendIcon(), func() { u.touch(); u.showRequestAccess(s) })
 	s.RequestAccess.Importance = widget.HighImportance
 	s.RequestAccess.Hide()
+	s.Audit = widget.NewButtonWithIcon("Audit trail", theme.HistoryIcon(), func() { u.touch(); u.showAudit(s.found) })
+	s.Audit.Hide()
 	s.List = widget.NewList(
 		func() int { return len(s.shown) },
 		func() fyne.CanvasObject {
@@ -147,7 +152,7 @@ func (u *UI) showCases() {
 			u.showCase(c.ID)
 		}
 	}
-	s.resultRow = container.NewBorder(nil, nil, nil, s.RequestAccess, s.Result)
+	s.resultRow = container.NewBorder(nil, nil, nil, container.NewHBox(s.Audit, s.RequestAccess), s.Result)
 	s.resultRow.Hide()
 	top := container.NewVBox(
 		container.NewBorder(nil, nil, widget.NewLabelWithStyle("My cases", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}), nil),
@@ -219,6 +224,7 @@ func (u *UI) lookupCase(s *CasesScreen) {
 		return
 	}
 	s.RequestAccess.Hide()
+	s.Audit.Hide()
 	s.showResult("")
 	u.run(func(ctx context.Context) func() {
 		c, err := u.backend.LookupCase(ctx, num)
@@ -235,6 +241,9 @@ func (u *UI) lookupCase(s *CasesScreen) {
 			s.found = c
 			s.showResult(fmt.Sprintf("Case %s is not one of yours. You can ask a supervisor of its unit for access.", c.Number))
 			s.RequestAccess.Show()
+			if o := u.officer; o != nil && o.Supervisor && (c.Unit == "" || c.Unit == o.Unit) {
+				s.Audit.Show()
+			}
 		}
 	})
 }

@@ -74,8 +74,8 @@ func newFakeBackend() *fakeBackend {
 			team: []string{"D-5020", "S-1001"}, pdf: []byte("%PDF-fake c2")},
 	}
 	b.audit = AuditTrail{Verified: true, Records: []AuditRecord{
-		{Time: t0, Officer: "D-4471", Action: "open", Object: "Incident report", Outcome: "allowed"},
-		{Time: t0.Add(time.Minute), Officer: "D-5020", Action: "open", Object: "Incident report", Outcome: "denied"},
+		{Time: t0, Officer: "D-4471", Action: "open", Object: "Incident report", Outcome: "allowed", Verified: true},
+		{Time: t0.Add(time.Minute), Officer: "D-5020", Action: "open", Object: "Incident report", Outcome: "denied", Verified: true},
 	}}
 	return b
 }

@@ -259,7 +259,14 @@ func (u *UI) showAudit(c CaseSummary) {
 	s.Verified.TextStyle.Bold = true
 	s.Filter = widget.NewButtonWithIcon("Filter", theme.SearchIcon(), func() { u.touch(); u.loadAudit(s) })
 	s.Officer.OnSubmitted = func(string) { s.Filter.OnTapped() }
-	s.Back = widget.NewButtonWithIcon("Case", theme.NavigateBackIcon(), func() { u.touch(); u.showCase(c.ID) })
+	s.Back = widget.NewButtonWithIcon("Case", theme.NavigateBackIcon(), func() {
+		u.touch()
+		if c.Access == AccessNone {
+			u.showCases()
+		} else {
+			u.showCase(c.ID)
+		}
+	})
 	s.Table = widget.NewList(
 		func() int { return len(s.records) },
 		func() fyne.CanvasObject {
@@ -276,7 +283,11 @@ func (u *UI) showAudit(c CaseSummary) {
 			r := s.records[id]
 			b := o.(*fyne.Container)
 			b.Objects[1].(*widget.Label).SetText(r.Time.Local().Format("02 Jan 2006 15:04:05.00"))
-			b.Objects[0].(*widget.Label).SetText(fmt.Sprintf("%s · %s %s · %s", r.Officer, r.Action, r.Object, r.Outcome))
+			mark := "✓"
+			if !r.Verified {
+				mark = "unproven"
+			}
+			b.Objects[0].(*widget.Label).SetText(fmt.Sprintf("%s · %s %s · %s · %s", r.Officer, r.Action, r.Object, r.Outcome, mark))
 		},
 	)
 	title := widget.NewLabel("Audit trail of case " + c.Number)
@@ -305,10 +316,17 @@ func (u *UI) loadAudit(s *AuditScreen) {
 				s.Verified.SetText(fmt.Sprintf("Verified: these %d records match the station's signed checkpoint.", len(tr.Records)))
 				s.Verified.Importance = widget.SuccessImportance
 			} else {
-				msg := "NOT verified against the station's signed checkpoint: do not rely on these records; tell an administrator."
-				if tr.Detail != "" {
-					msg += " (" + tr.Detail + ")"
+				proven := 0
+				for _, r := range tr.Records {
+					if r.Verified {
+						proven++
+					}
 				}
+				msg := fmt.Sprintf("NOT fully verified against the station's signed checkpoint: %d of %d records proven.", proven, len(tr.Records))
+				if tr.Detail != "" {
+					msg += " The check says: " + tr.Detail + "."
+				}
+				msg += " Records marked unproven may be newer than the last checkpoint (look again in a minute); if they stay unproven, tell an administrator."
 				s.Verified.SetText(msg)
 				s.Verified.Importance = widget.DangerImportance
 			}

@@ -403,7 +403,7 @@ func TestAuditTrail(t *testing.T) {
 		t.Errorf("audit: %q, %d records", u.Audit.Verified.Text, u.Audit.Table.Length())
 	}
 	txt := allText(u)
-	if !strings.Contains(txt, "D-5020 · open Incident report · denied") {
+	if !strings.Contains(txt, "D-5020 · open Incident report · denied · ✓") {
 		t.Errorf("audit shows:\n%s", txt)
 	}
 	test.Type(u.Audit.Officer, "D-4471")
@@ -412,8 +412,10 @@ func TestAuditTrail(t *testing.T) {
 		t.Errorf("filtered to %d records, want 1", n)
 	}
 	b.audit.Verified, b.audit.Detail = false, "checkpoint signature invalid"
+	b.audit.Records[0].Verified = false
 	test.Tap(u.Audit.Filter)
-	if !strings.HasPrefix(u.Audit.Verified.Text, "NOT verified") || !strings.Contains(u.Audit.Verified.Text, "checkpoint signature invalid") {
+	if !strings.HasPrefix(u.Audit.Verified.Text, "NOT fully verified") || !strings.Contains(u.Audit.Verified.Text, "0 of 1 records proven") ||
+		!strings.Contains(u.Audit.Verified.Text, "checkpoint signature invalid") || !strings.Contains(allText(u), "· unproven") {
 		t.Errorf("unverified trail says %q", u.Audit.Verified.Text)
 	}
 }
