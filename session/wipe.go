@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sync"
 
 	"caseviewer/keystore"
 	"caseviewer/wire"
@@ -176,31 +177,55 @@ func (c *Client) wipe(gen *uint64, reason LockReason) LockEvent {
 		keystore.Zero(s.cacheKey)
 		keystore.UnlockMemory(s.cacheKey)
 	}
-	// 3. Rendered pages.
-	pagesOK := true
-	for _, w := range wipers {
-		if err := safeWipe(w); err != nil {
-			pagesOK = false
-			fail("rendered pages", err)
+	// 3-5. Rendered pages, the keyring and the ciphertext cache are wiped
+	// at the same time: zeroing is memory-bound, the keyring waits on
+	// D-Bus and deleting files waits on the file system, so together they
+	// take about as long as the slowest alone.
+	var pagesErr, keyErr, cacheErr []error
+	var wg sync.WaitGroup
+	wg.Add(3)
+	go func() {
+		defer wg.Done()
+		for _, w := range wipers {
+			if err := safeWipe(w); err != nil {
+				pagesErr = append(pagesErr, err)
+			}
 		}
+	}()
+	go func() {
+		// The keyring: session token, cache key and anything else but the
+		// device identity.
+		defer wg.Done()
+		kctx, cancel := context.WithTimeout(context.Background(), wipeKeyringTimeout)
+		defer cancel()
+		if err := c.keys.DeleteAllExceptIdentity(kctx); err != nil {
+			keyErr = append(keyErr, err)
+		}
+	}()
+	go func() {
+		// The cache files (already unreadable without the key).
+		defer wg.Done()
+		if err := clearDir(c.opts.CacheDir); err != nil {
+			cacheErr = append(cacheErr, err)
+		}
+	}()
+	wg.Wait()
+	for _, err := range pagesErr {
+		fail("rendered pages", err)
 	}
-	if pagesOK {
+	if len(pagesErr) == 0 {
 		items = append(items, itemPages)
 	}
-	// 4. Keyring: session token, cache key and anything else but the
-	// device identity.
-	kctx, cancel := context.WithTimeout(context.Background(), wipeKeyringTimeout)
-	err := c.keys.DeleteAllExceptIdentity(kctx)
-	cancel()
-	if err != nil {
+	for _, err := range keyErr {
 		fail("keyring", err)
-	} else {
+	}
+	if len(keyErr) == 0 {
 		items = append(items, itemKeyring, itemSession)
 	}
-	// 5. Ciphertext cache (already unreadable without the key).
-	if err := clearDir(c.opts.CacheDir); err != nil {
+	for _, err := range cacheErr {
 		fail("ciphertext cache", err)
-	} else {
+	}
+	if len(cacheErr) == 0 {
 		items = append(items, itemCache)
 	}
 	// 6. The receipt: signed now, queued on disk, sent in the background.
