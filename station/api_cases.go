@@ -337,8 +337,12 @@ func (srv *Server) getPayload(w http.ResponseWriter, r *http.Request, s *session
 		return err
 	}
 	defer f.Close()
+	rng := r.Header.Get("Range")
+	if len(rng) > 100 {
+		rng = rng[:100] + "..."
+	}
 	if _, err := srv.record(r, s, audit.Record{Action: "document.payload", Outcome: "allowed", CaseNumber: d.caseNumber,
-		Object: d.id, Bytes: d.payloadSize, Detail: "ciphertext; range=" + r.Header.Get("Range")}); err != nil {
+		Object: d.id, Bytes: d.payloadSize, Detail: fmt.Sprintf("ciphertext; range=%q", rng)}); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/octet-stream")
