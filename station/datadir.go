@@ -14,6 +14,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"time"
@@ -69,6 +70,10 @@ type InitOptions struct {
 	Now func() time.Time
 }
 
+// hostPattern matches a DNS name for the server certificate: dot-separated
+// labels of letters, digits and inner hyphens.
+var hostPattern = regexp.MustCompile(`^(?i)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$`)
+
 // InitResult is what an administrator reads out to the laptops' users.
 type InitResult struct {
 	Dir           string
@@ -99,6 +104,11 @@ func Init(ctx context.Context, dir string, opt InitOptions) (res *InitResult, er
 	}
 	if !audit.ValidStationID(id) {
 		return nil, fmt.Errorf("station: station ID %q: use 1 to 64 letters, digits, '.', '_' or '-'", id)
+	}
+	for _, h := range opt.Hosts {
+		if net.ParseIP(h) == nil && !hostPattern.MatchString(h) {
+			return nil, fmt.Errorf("station: host %q is neither an IP address nor a DNS name", h)
+		}
 	}
 	if len(opt.Name) > wire.MaxNameLen {
 		return nil, fmt.Errorf("station: name longer than %d bytes", wire.MaxNameLen)

@@ -195,6 +195,7 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"audit", "export", "--data", dir, "--since", "yesterday"}, 2, "--since"},
 		{[]string{"enroll", "--data", dir, "--officer", "D1", "--ttl", "soon"}, 2, "invalid value"},
 		{[]string{"serve", "--data", dir, "--beacon-public", "nope"}, 2, "host:port"},
+		{[]string{"init", "--data", dir, "--host", "bad host!"}, 1, "neither an IP address nor a DNS name"},
 	} {
 		r := runCLI(t, "", c.args...)
 		if r.code != c.code || !strings.Contains(r.stderr, c.want) || strings.Count(r.stderr, "\n") != 1 {
