@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"crypto/tls"
+	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -359,6 +360,9 @@ func (srv *Server) authenticate(r *http.Request) (*session, error) {
 	err := st.db.QueryRowContext(ctx, `SELECT s.officer_id, s.device_id, s.code, s.created_at, s.last_seen, s.expires_at, s.ended_at, d.revoked_at
 		FROM sessions s JOIN devices d ON d.id = s.device_id WHERE s.hash=?`, sum[:]).
 		Scan(&s.officer.ID, &s.deviceID, &s.code, &created, &last, &expires, &ended, &revoked)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return nil, err // a station failure, not a reason to log the laptop out
+	}
 	if err != nil {
 		return nil, fail(http.StatusUnauthorized, wire.CodeUnauthenticated, "This session is not known to the station. Log in again.")
 	}
