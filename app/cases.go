@@ -239,6 +239,7 @@ func (u *UI) lookupCase(s *CasesScreen) {
 				return
 			}
 			s.found = c
+			s.Status.SetText("")
 			s.showResult(fmt.Sprintf("Case %s is not one of yours. You can ask a supervisor of its unit for access.", c.Number))
 			s.RequestAccess.Show()
 			if o := u.officer; o != nil && o.Supervisor && (c.Unit == "" || c.Unit == o.Unit) {
@@ -283,6 +284,7 @@ func (u *UI) showRequestAccess(s *CasesScreen) {
 	cancel := widget.NewButton("Cancel", func() { d.Hide() })
 	form := widget.NewForm(widget.NewFormItem("Reason", s.Reason), widget.NewFormItem("For", s.Duration))
 	d = u.modal("Request access to case "+c.Number, container.NewVBox(form, msg), cancel, s.Send)
+	u.Window.Canvas().Focus(s.Reason)
 }
 
 // CaseScreen shows a case's documents.

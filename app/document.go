@@ -304,6 +304,7 @@ func (s *DocumentScreen) build() {
 			note.Wrapping = fyne.TextWrapWord
 			who := widget.NewLabel("who")
 			who.Importance = widget.LowImportance
+			who.Wrapping = fyne.TextWrapWord
 			return container.NewVBox(top, note, who)
 		},
 		func(id widget.ListItemID, o fyne.CanvasObject) {

@@ -83,7 +83,7 @@ func (u *UI) showRequests() {
 			s.Mine.SetItemHeight(id, v.MinSize().Height)
 		},
 	)
-	mineTab := container.NewTabItemWithIcon("My requests", theme.MailSendIcon(), s.Mine)
+	mineTab := container.NewTabItemWithIcon("My requests", theme.MailSendIcon(), container.NewBorder(s.Status, nil, nil, nil, s.Mine))
 	s.Tabs = container.NewAppTabs(mineTab)
 	if u.officer.Supervisor {
 		s.Queue = widget.NewList(
@@ -125,7 +125,7 @@ func (u *UI) showRequests() {
 		s.Tabs.Append(s.QueueTab)
 	}
 	u.Requests = s
-	u.setContent("requests", "Requests", u.withNav(container.NewBorder(s.Status, nil, nil, nil, s.Tabs)))
+	u.setContent("requests", "Requests", u.withNav(s.Tabs))
 	u.loadRequests(s)
 }
 
@@ -155,6 +155,9 @@ func (u *UI) loadRequests(s *RequestsScreen) {
 				if qerr != nil {
 					u.showError("Unit queue", qerr)
 					return
+				}
+				if s.queue == nil && len(queue) > 0 {
+					s.Tabs.Select(s.QueueTab) // what a supervisor comes for
 				}
 				s.queue = queue
 				s.QueueTab.Text = fmt.Sprintf("Unit queue (%d)", len(queue))
@@ -235,6 +238,7 @@ func (u *UI) showDeny(s *RequestsScreen, r Request) {
 	info := widget.NewLabel(fmt.Sprintf("%s (%s) asks for case %s: %s", r.RequesterN, r.Requester, r.CaseNumber, r.Reason))
 	info.Wrapping = fyne.TextWrapWord
 	d = u.modal("Deny access", container.NewVBox(info, s.DenyReason, msg), cancel, s.ConfirmDeny)
+	u.Window.Canvas().Focus(s.DenyReason)
 }
 
 // AuditScreen shows a case's audit trail to a supervisor.
