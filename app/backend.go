@@ -194,6 +194,9 @@ type AuditRecord struct {
 	Outcome  string
 	Source   string
 	Sequence int64
+	// SessionCode is the session the record belongs to: the code printed
+	// in the watermark of every page that session showed.
+	SessionCode string
 	// Verified is true when this record is proven to be in the station's
 	// signed log.
 	Verified bool

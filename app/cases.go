@@ -187,6 +187,7 @@ func (u *UI) loadCases(s *CasesScreen) {
 
 // filter shows the cases whose number or title contains q.
 func (s *CasesScreen) filter(q string) {
+	s.Status.Show()
 	q = strings.ToLower(strings.TrimSpace(q))
 	s.shown = s.shown[:0]
 	for _, c := range s.all {
@@ -239,12 +240,14 @@ func (u *UI) lookupCase(s *CasesScreen) {
 				return
 			}
 			s.found = c
-			s.Status.SetText("")
-			s.showResult(fmt.Sprintf("Case %s is not one of yours. You can ask a supervisor of its unit for access.", c.Number))
-			s.RequestAccess.Show()
+			s.Status.Hide()
+			msg := fmt.Sprintf("Case %s is not one of yours. You can ask a supervisor of its unit for access.", c.Number)
 			if o := u.officer; o != nil && o.Supervisor && (c.Unit == "" || c.Unit == o.Unit) {
+				msg = fmt.Sprintf("Case %s is not one of yours. As a supervisor of its unit you can read its audit trail, or ask another supervisor for access.", c.Number)
 				s.Audit.Show()
 			}
+			s.showResult(msg)
+			s.RequestAccess.Show()
 		}
 	})
 }

@@ -74,7 +74,7 @@ func newFakeBackend() *fakeBackend {
 			team: []string{"D-5020", "S-1001"}, pdf: []byte("%PDF-fake c2")},
 	}
 	b.audit = AuditTrail{Verified: true, Records: []AuditRecord{
-		{Time: t0, Officer: "D-4471", Action: "open", Object: "Incident report", Outcome: "allowed", Verified: true},
+		{Time: t0, Officer: "D-4471", Action: "open", Object: "Incident report", Outcome: "allowed", SessionCode: "K7Q2", Verified: true},
 		{Time: t0.Add(time.Minute), Officer: "D-5020", Action: "open", Object: "Incident report", Outcome: "denied", Verified: true},
 	}}
 	return b

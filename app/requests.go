@@ -263,7 +263,7 @@ func (u *UI) showAudit(c CaseSummary) {
 	s.Verified.TextStyle.Bold = true
 	s.Filter = widget.NewButtonWithIcon("Filter", theme.SearchIcon(), func() { u.touch(); u.loadAudit(s) })
 	s.Officer.OnSubmitted = func(string) { s.Filter.OnTapped() }
-	s.Back = widget.NewButtonWithIcon("Case", theme.NavigateBackIcon(), func() {
+	s.Back = widget.NewButtonWithIcon("Back", theme.NavigateBackIcon(), func() {
 		u.touch()
 		if c.Access == AccessNone {
 			u.showCases()
@@ -291,13 +291,19 @@ func (u *UI) showAudit(c CaseSummary) {
 			if !r.Verified {
 				mark = "unproven"
 			}
-			b.Objects[0].(*widget.Label).SetText(fmt.Sprintf("%s · %s %s · %s · %s", r.Officer, r.Action, r.Object, r.Outcome, mark))
+			line := fmt.Sprintf("%s · %s %s · %s", r.Officer, r.Action, r.Object, r.Outcome)
+			if r.SessionCode != "" {
+				line += " · session " + r.SessionCode
+			}
+			b.Objects[0].(*widget.Label).SetText(line + " · " + mark)
 		},
 	)
 	title := widget.NewLabel("Audit trail of case " + c.Number)
 	title.TextStyle.Bold = true
+	header := widget.NewLabel("Time (local) · officer · action, object · outcome · session · ✓ proven in the signed log")
+	header.Importance = widget.LowImportance
 	top := container.NewVBox(container.NewHBox(s.Back, title),
-		container.NewBorder(nil, nil, nil, s.Filter, s.Officer), s.Verified, widget.NewSeparator())
+		container.NewBorder(nil, nil, nil, s.Filter, s.Officer), s.Verified, widget.NewSeparator(), header)
 	u.Audit = s
 	u.setContent("audit", "Audit trail", u.withNav(container.NewBorder(top, nil, nil, nil, s.Table)))
 	u.loadAudit(s)

@@ -376,7 +376,7 @@ func (b *sessionBackend) AuditTrail(ctx context.Context, caseID, officerID strin
 			obj = e.CaseNumber
 		}
 		out.Records = append(out.Records, AuditRecord{Time: e.Time, Officer: e.OfficerID, Action: e.Action,
-			Object: obj, Outcome: e.Outcome, Source: e.ClientAddr, Sequence: e.Index, Verified: e.Verified})
+			Object: obj, Outcome: e.Outcome, Source: e.ClientAddr, Sequence: e.Index, SessionCode: e.SessionCode, Verified: e.Verified})
 	}
 	return out, nil
 }

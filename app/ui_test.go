@@ -403,7 +403,7 @@ func TestAuditTrail(t *testing.T) {
 		t.Errorf("audit: %q, %d records", u.Audit.Verified.Text, u.Audit.Table.Length())
 	}
 	txt := allText(u)
-	if !strings.Contains(txt, "D-5020 · open Incident report · denied · ✓") {
+	if !strings.Contains(txt, "D-5020 · open Incident report · denied · ✓") || !strings.Contains(txt, "allowed · session K7Q2 · ✓") {
 		t.Errorf("audit shows:\n%s", txt)
 	}
 	test.Type(u.Audit.Officer, "D-4471")
