@@ -26,8 +26,18 @@ type AuditTrail struct {
 	CaseNumber string
 	Entries    []AuditEntry
 	// Verified is true when the checkpoint's signature verified with the
-	// pinned station key and every entry was proven included.
+	// pinned station key, the checkpoint extends the last one this client
+	// saw, and every entry the checkpoint covers was proven included and
+	// matches what is shown. Entries newer than the checkpoint are counted
+	// in Pending and stay unverified.
 	Verified bool
+	// Pending counts entries newer than the station's latest checkpoint
+	// (the station signs one at most every few seconds): they cannot be
+	// proven yet.
+	Pending int
+	// Failed counts entries whose proof or content did not verify: a sign
+	// of tampering.
+	Failed int
 	// TreeSize is the size of the log at the checkpoint used.
 	TreeSize int64
 	// Detail says what failed, or which checkpoint everything matched.
@@ -96,13 +106,14 @@ func (c *Client) AuditTrail(ctx context.Context, caseNumber, officerID string) (
 			return out, nil
 		}
 	}
-	all := true
-	problems := 0
-	var firstProblem string
 	for i := range out.Entries {
 		e := &out.Entries[i]
-		if i >= maxAuditVerify || e.Index < 0 || e.Index >= cp.Size || len(e.Leaf) == 0 {
-			all = false
+		if e.Index >= cp.Size {
+			out.Pending++
+			continue
+		}
+		if i >= maxAuditVerify || e.Index < 0 || len(e.Leaf) == 0 {
+			out.Failed++
 			continue
 		}
 		var p wire.InclusionProof
@@ -114,26 +125,29 @@ func (c *Client) AuditTrail(ctx context.Context, caseNumber, officerID string) (
 			err = sameRecord(rec, e.AuditRecord)
 		}
 		if err != nil {
-			all = false
-			problems++
-			if firstProblem == "" {
-				firstProblem = fmt.Sprintf("record %d: %v", e.Index, err)
+			out.Failed++
+			if out.Detail == "" {
+				out.Detail = fmt.Sprintf("record %d: %v", e.Index, err)
 			}
 			continue
 		}
 		e.Verified = true
 	}
-	out.Verified = all
+	verified := len(out.Entries) - out.Pending - out.Failed
 	switch {
-	case all:
-		out.Detail = fmt.Sprintf("all %d records are in the station-signed log of %d records", len(out.Entries), cp.Size)
+	case out.Failed > 0:
+		out.Detail = fmt.Sprintf("%d of %d records failed verification against the station-signed log (first: %s)", out.Failed, len(out.Entries), out.Detail)
+	case out.Pending > 0:
+		out.Verified = true
+		out.Detail = fmt.Sprintf("%d records are proven to be in the station-signed log of %d records; %d newer ones will be covered by the station's next checkpoint", verified, cp.Size, out.Pending)
+	default:
+		out.Verified = true
+		out.Detail = fmt.Sprintf("all %d records are proven to be in the station-signed log of %d records", verified, cp.Size)
+	}
+	if out.Verified {
 		c.mu.Lock()
 		c.lastCP = copyBytes(cpw.Note)
 		c.mu.Unlock()
-	case problems > 0:
-		out.Detail = fmt.Sprintf("%d records failed verification (first: %s)", problems, firstProblem)
-	default:
-		out.Detail = "some records are not covered by the station's checkpoint"
 	}
 	return out, nil
 }

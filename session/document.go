@@ -300,3 +300,16 @@ func clearDir(dir string) error {
 	}
 	return errors.Join(errs...)
 }
+
+// openCacheWithKey opens the cache file at path with key (tests).
+func openCacheWithKey(key []byte, path, name string) ([]byte, error) {
+	aead, err := chacha20poly1305.NewX(key)
+	if err != nil {
+		return nil, err
+	}
+	blob, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	return openCache(aead, blob, name)
+}

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -38,7 +39,11 @@ type testStation struct {
 	docH1       string // first document of case H-1
 	beaconConn  net.PacketConn
 	serveCancel context.CancelFunc
+	offset      atomic.Int64 // added to the station's clock
 }
+
+// advance moves the station's clock forward.
+func (ts *testStation) advance(d time.Duration) { ts.offset.Add(int64(d)) }
 
 type stationOpts struct {
 	dir             string
@@ -57,7 +62,9 @@ func newTestStation(t testing.TB, o stationOpts) *testStation {
 	if _, err := station.Init(ctx, dir, station.InitOptions{StationID: "ST-SESSION"}); err != nil {
 		t.Fatal(err)
 	}
-	st, err := station.Open(ctx, dir, station.Options{Argon2: &station.Argon2Params{Time: 1, MemKiB: 256, Threads: 1}})
+	ts := &testStation{dir: dir}
+	st, err := station.Open(ctx, dir, station.Options{Argon2: &station.Argon2Params{Time: 1, MemKiB: 256, Threads: 1},
+		Now: func() time.Time { return time.Now().Add(time.Duration(ts.offset.Load())) }})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -69,7 +76,7 @@ func newTestStation(t testing.TB, o stationOpts) *testStation {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ts := &testStation{st: st, dir: dir, addr: ln.Addr().String(), beaconAddr: pc.LocalAddr().String(), beaconConn: pc, beaconDone: make(chan struct{})}
+	ts.st, ts.addr, ts.beaconAddr, ts.beaconConn, ts.beaconDone = st, ln.Addr().String(), pc.LocalAddr().String(), pc, make(chan struct{})
 	srv := station.NewServer(st, station.ServerConfig{BeaconPublic: ts.beaconAddr, IdleTimeout: o.idle, AbsoluteTimeout: o.absolute,
 		Logf: func(f string, a ...any) { t.Logf("station: "+f, a...) }})
 	sctx, scancel := context.WithCancel(ctx)
@@ -102,6 +109,7 @@ func (ts *testStation) seed(t testing.TB, o stationOpts) {
 	for _, in := range []station.OfficerInput{
 		{ID: "D1", Name: "Dee One", Role: wire.RoleDetective, Unit: "Homicide"},
 		{ID: "S1", Name: "Sue One", Role: wire.RoleSupervisor, Unit: "Homicide"},
+		{ID: "E1", Name: "Eve One", Role: wire.RoleEvidenceTech, Unit: "Homicide"},
 	} {
 		in.Password = []byte(testPassword)
 		if err := ts.st.AddOfficer(ctx, adminActor, in); err != nil {
@@ -114,6 +122,9 @@ func (ts *testStation) seed(t testing.TB, o stationOpts) {
 		}
 	}
 	if err := ts.st.AssignCase(ctx, adminActor, "H-1", "D1", wire.TeamLead); err != nil {
+		t.Fatal(err)
+	}
+	if err := ts.st.AssignCase(ctx, adminActor, "H-1", "E1", wire.TeamTechnician); err != nil {
 		t.Fatal(err)
 	}
 	paras := []string{canary + " the victim was found in the alley behind the harbor office."}
