@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"net"
 	"os"
 	"path/filepath"
@@ -94,7 +95,9 @@ func newTestStation(t testing.TB, o stationOpts) *testStation {
 		<-served
 		st.Close()
 	})
-	ts.seed(t, o)
+	if err := ts.seed(o); err != nil {
+		t.Fatal(err)
+	}
 	return ts
 }
 
@@ -104,7 +107,8 @@ func (ts *testStation) silenceBeacon() {
 	<-ts.beaconDone
 }
 
-func (ts *testStation) seed(t testing.TB, o stationOpts) {
+// seed adds officers, cases and documents.
+func (ts *testStation) seed(o stationOpts) error {
 	ctx := context.Background()
 	for _, in := range []station.OfficerInput{
 		{ID: "D1", Name: "Dee One", Role: wire.RoleDetective, Unit: "Homicide"},
@@ -113,19 +117,19 @@ func (ts *testStation) seed(t testing.TB, o stationOpts) {
 	} {
 		in.Password = []byte(testPassword)
 		if err := ts.st.AddOfficer(ctx, adminActor, in); err != nil {
-			t.Fatal(err)
+			return err
 		}
 	}
 	for _, c := range []station.CaseInput{{Number: "H-1", Title: "Harbor Street", Unit: "Homicide"}, {Number: "H-2", Title: "Quay", Unit: "Homicide"}} {
 		if err := ts.st.CreateCase(ctx, adminActor, c); err != nil {
-			t.Fatal(err)
+			return err
 		}
 	}
 	if err := ts.st.AssignCase(ctx, adminActor, "H-1", "D1", wire.TeamLead); err != nil {
-		t.Fatal(err)
+		return err
 	}
 	if err := ts.st.AssignCase(ctx, adminActor, "H-1", "E1", wire.TeamTechnician); err != nil {
-		t.Fatal(err)
+		return err
 	}
 	paras := []string{canary + " the victim was found in the alley behind the harbor office."}
 	for i := 0; i < o.documentPadding; i++ {
@@ -138,22 +142,23 @@ func (ts *testStation) seed(t testing.TB, o stationOpts) {
 			Section: []pdfgen.Section{{Heading: "Summary", Paragraphs: paras}}}.Pages()}
 	pdf, err := doc.Bytes()
 	if err != nil {
-		t.Fatal(err)
+		return err
 	}
 	if !bytes.Contains(pdf, []byte(canary)) {
-		t.Fatal("the test PDF does not carry the canary in clear: the disk scan would prove nothing")
+		return errors.New("the test PDF does not carry the canary in clear: the disk scan would prove nothing")
 	}
 	ts.pdf = pdf
 	n := max(o.documents, 1)
 	for i := 0; i < n; i++ {
 		d, err := ts.st.AddDocument(ctx, adminActor, station.DocumentInput{CaseNumber: "H-1", Title: "Incident Report", Type: "incident_report", PDF: bytes.NewReader(pdf)})
 		if err != nil {
-			t.Fatal(err)
+			return err
 		}
 		if i == 0 {
 			ts.docH1 = d.ID
 		}
 	}
+	return nil
 }
 
 func (ts *testStation) token(t testing.TB, officer string) string {
