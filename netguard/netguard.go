@@ -41,7 +41,7 @@ import (
 const (
 	DefaultInterval       = 3 * time.Second
 	DefaultMisses         = 2
-	DefaultMaxSkew        = 30 * time.Second
+	DefaultMaxSkew        = 2 * time.Minute
 	DefaultChangeTimeout  = 300 * time.Millisecond
 	DefaultPollInterval   = time.Second
 	maxDefaultTimeout     = time.Second
