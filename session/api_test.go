@@ -387,3 +387,31 @@ func TestCacheReuseAndRecovery(t *testing.T) {
 	}
 	c.Logout(ctx)
 }
+
+func TestReEnroll(t *testing.T) {
+	ts := newTestStation(t, stationOpts{})
+	keys := memKeyring(t, nil)
+	state := filepath.Join(t.TempDir(), "state")
+	c := newClient(t, clientOpts{keys: keys, state: state})
+	enroll(t, c, ts, "D1")
+	first := c.Enrollment().DeviceID
+	ctx := context.Background()
+	if _, err := c.Discover(ctx, ts.addr); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Enroll(ctx, ts.addr, "wrong-token"); !errors.Is(err, ErrTokenInvalid) {
+		t.Fatalf("re-enroll with a bad token: %v", err)
+	}
+	if c.Enrolled() || len(dirEntries(t, state)) != 0 {
+		t.Fatalf("a failed re-enrollment left an enrollment: %v", dirEntries(t, state))
+	}
+	if _, err := keys.LoadIdentity(ctx); err == nil {
+		t.Fatal("a failed re-enrollment left a device identity")
+	}
+	enroll(t, c, ts, "D1")
+	if c.Enrollment().DeviceID == first {
+		t.Fatal("re-enrollment kept the old device ID")
+	}
+	login(t, c, "D1")
+	c.Logout(ctx)
+}

@@ -6,10 +6,13 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"net"
 	"net/http"
 	"net/url"
+	"os"
+	"path/filepath"
 	"time"
 
 	"caseviewer/keystore"
@@ -99,6 +102,9 @@ func (c *Client) Discover(ctx context.Context, addr string) (*Discovery, error) 
 		}
 	}
 	c.mu.Lock()
+	if len(c.pending) >= maxPendingDiscoveries {
+		clear(c.pending)
+	}
 	c.pending[base] = d
 	c.mu.Unlock()
 	return d, nil
@@ -129,7 +135,9 @@ func verifyChain(peer []*x509.Certificate, caDER []byte, host string) error {
 // addr, using the one-time token from the administrator. It generates the
 // device identity in the keyring, pins the CA certificate and station key
 // that Discover returned, and writes the enrollment file. Enrolling again
-// replaces the earlier enrollment and device identity.
+// replaces the earlier enrollment and device identity; if that fails once
+// the station has been checked, the laptop is left not enrolled (never with
+// an enrollment whose device key is gone).
 func (c *Client) Enroll(ctx context.Context, addr, token string) error {
 	base, err := normalizeAddr(addr)
 	if err != nil {
@@ -171,6 +179,12 @@ func (c *Client) Enroll(ctx context.Context, addr, token string) error {
 		return fmt.Errorf("%w: %v", ErrStationIdentity, err)
 	}
 
+	// From here the old enrollment (if any) is replaced: drop it first, so
+	// that a failure leaves the laptop plainly not enrolled rather than
+	// with an enrollment whose device key is gone.
+	if err = c.unenroll(); err != nil {
+		return err
+	}
 	id, err := keystore.GenerateIdentity()
 	if err != nil {
 		return fmt.Errorf("session: generate the device identity: %w", err)
@@ -208,13 +222,32 @@ func (c *Client) Enroll(ctx context.Context, addr, token string) error {
 		return err
 	}
 	c.mu.Lock()
-	old := c.sc
 	c.enr, c.sc = enr, sc
 	delete(c.pending, base)
 	c.lastCP = nil
 	c.mu.Unlock()
+	return nil
+}
+
+// maxPendingDiscoveries bounds the discoveries kept for Enroll.
+const maxPendingDiscoveries = 16
+
+// unenroll forgets the current enrollment: the file and the pinned client.
+// The device identity is replaced by the caller.
+func (c *Client) unenroll() error {
+	c.mu.Lock()
+	old := c.sc
+	had := c.enr != nil
+	c.enr, c.sc, c.lastCP = nil, nil, nil
+	c.mu.Unlock()
 	if old != nil {
 		old.close()
+	}
+	if !had {
+		return nil
+	}
+	if err := os.Remove(filepath.Join(c.opts.StateDir, enrollmentFile)); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("session: remove the old enrollment: %w", err)
 	}
 	return nil
 }
