@@ -31,7 +31,7 @@ const (
 	// that its own idle limit follows the officer's activity.
 	keepaliveEvery = 5 * time.Minute
 	// wipeKeyringTimeout bounds the keyring part of a wipe.
-	wipeKeyringTimeout = 3 * time.Second
+	wipeKeyringTimeout = time.Second
 	// backgroundTimeout bounds the station calls that follow a wipe.
 	backgroundTimeout = 5 * time.Second
 	// requestTimeout bounds API calls whose context has no deadline.

@@ -283,3 +283,63 @@ func TestWipeReceiptQueuedWhileStationUnreachable(t *testing.T) {
 		t.Fatalf("%d receipts queued, want the cap %d", n, maxQueued)
 	}
 }
+
+// switchable is a keyring backend that a test can swap mid-session.
+type switchable struct {
+	mu sync.Mutex
+	b  keystore.Backend
+}
+
+func (s *switchable) get() keystore.Backend  { s.mu.Lock(); defer s.mu.Unlock(); return s.b }
+func (s *switchable) set(b keystore.Backend) { s.mu.Lock(); s.b = b; s.mu.Unlock() }
+func (s *switchable) Set(service, user, value string) error {
+	return s.get().Set(service, user, value)
+}
+func (s *switchable) Get(service, user string) (string, error) { return s.get().Get(service, user) }
+func (s *switchable) Delete(service, user string) error        { return s.get().Delete(service, user) }
+
+// TestWipeWithAHungKeyring: a keyring that stops answering (a locked
+// keyring waiting on its unlock prompt) delays the lock event by at most
+// the wipe's keyring limit, and the deletions still happen once it answers.
+func TestWipeWithAHungKeyring(t *testing.T) {
+	ts := newTestStation(t, stationOpts{})
+	mem := keystoretest.NewMemory()
+	sw := &switchable{b: mem}
+	keys := memKeyring(t, sw)
+	c, evs, doc := openSession(t, ts, clientOpts{keys: keys})
+	pdf := doc.PDF
+	hung := keystoretest.NewHung(mem)
+	sw.set(hung)
+	start := time.Now()
+	c.Wipe(Logout)
+	ev := evs.wait(t, 5*time.Second)
+	d := time.Since(start)
+	t.Logf("lock event %v after the wipe began with a hung keyring: %q", d.Round(time.Millisecond), ev.Failures)
+	if d > wipeKeyringTimeout+time.Second {
+		t.Fatalf("the lock waited %v for the keyring", d)
+	}
+	if len(ev.Failures) == 0 || !strings.Contains(strings.Join(ev.Failures, " "), "keyring") {
+		t.Fatalf("failures %q do not name the keyring", ev.Failures)
+	}
+	if !allZero(pdf) || len(dirEntries(t, c.opts.CacheDir)) != 0 {
+		t.Fatal("the rest of the wipe waited for the keyring")
+	}
+	if v, err := mem.Get(keys.Service(), keyToken); err != nil || v == "" {
+		t.Fatalf("the session token is not where this test looks for it: %v", err)
+	}
+	// The keyring answers again: the late deletion runs.
+	hung.Release()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		v, err := mem.Get(keys.Service(), keyToken)
+		if err != nil && v == "" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the session token was never deleted")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	sw.set(mem)
+	c.WaitBackground()
+}
