@@ -121,6 +121,7 @@ func (u *UI) openDocument(detail CaseDetail, info DocumentInfo) {
 	gen := u.gen
 	// Open at fit-width when the view has been laid out.
 	viewW := float64(s.Scroll.Size().Width) - 2*float64(theme.Padding()) - 16
+	scale, zoom := s.scale(), s.zoom
 	u.logf("document open requested")
 	u.run(func(ctx context.Context) func() {
 		opened, err := u.backend.OpenDocument(ctx, detail.ID, info.ID)
@@ -160,11 +161,11 @@ func (u *UI) openDocument(detail CaseDetail, info DocumentInfo) {
 		count := doc.PageCount()
 		w, h, err := doc.PageSize(0)
 		if err == nil && w > 0 && viewW > 200 {
-			s.zoom = math.Max(minZoom, math.Min(maxZoom, viewW/w))
+			zoom = math.Max(minZoom, math.Min(maxZoom, viewW/w))
 		}
 		var img *image.RGBA
 		if err == nil {
-			img, err = doc.Render(ctx, 0, s.zoom*s.scale())
+			img, err = doc.Render(ctx, 0, zoom*scale)
 		}
 		annots, aerr := u.backend.Annotations(ctx, detail.ID, info.ID)
 		return func() {
@@ -173,7 +174,7 @@ func (u *UI) openDocument(detail CaseDetail, info DocumentInfo) {
 				u.backend.CloseDocument(opened)
 				return
 			}
-			s.opened, s.doc, s.count, s.pageW, s.pageH = opened, doc, count, w, h
+			s.opened, s.doc, s.count, s.pageW, s.pageH, s.zoom = opened, doc, count, w, h, zoom
 			if err != nil {
 				s.fail("Render page", err)
 				return
@@ -195,7 +196,7 @@ func (u *UI) openDocument(detail CaseDetail, info DocumentInfo) {
 				return
 			}
 			go s.ticker()
-			doc.Prefetch(1, s.zoom*s.scale())
+			doc.Prefetch(1, zoom*scale)
 		}
 	})
 }
