@@ -333,12 +333,12 @@ func (c *Client) sessionCall(ctx context.Context, s *live, sc *stationClient, me
 }
 
 // afterCall records station contact and wipes when the station says the
-// device is revoked or the session is over.
+// device is revoked or the session is over. API calls are not user
+// activity: the GUI's background refreshes must not hold off the idle lock
+// (only Touch does).
 func (c *Client) afterCall(s *live, err error) {
-	now := time.Now().UnixNano()
 	if err == nil {
-		s.lastContact.Store(now)
-		s.lastTouch.Store(now)
+		s.lastContact.Store(time.Now().UnixNano())
 		return
 	}
 	switch {

@@ -343,3 +343,25 @@ func TestWipeWithAHungKeyring(t *testing.T) {
 	sw.set(mem)
 	c.WaitBackground()
 }
+
+// TestBackgroundCallsDoNotHoldOffTheIdleLock: API calls (such as a GUI's
+// periodic refresh) are not user activity.
+func TestBackgroundCallsDoNotHoldOffTheIdleLock(t *testing.T) {
+	ts := newTestStation(t, stationOpts{})
+	c, evs, _ := openSession(t, ts, clientOpts{idle: 500 * time.Millisecond})
+	stop := make(chan struct{})
+	go func() {
+		for {
+			select {
+			case <-stop:
+				return
+			case <-time.After(100 * time.Millisecond):
+				c.Cases(context.Background())
+			}
+		}
+	}()
+	defer close(stop)
+	if ev := evs.wait(t, 3*time.Second); ev.Reason != Idle {
+		t.Fatalf("event %+v", ev)
+	}
+}
