@@ -428,13 +428,16 @@ func (s *DocumentScreen) goTo(p int) {
 	if p < 0 || p >= s.count {
 		return
 	}
-	s.render(p)
+	s.render(p, false)
 }
 
-// render renders page p at the current zoom and shows it.
-func (s *DocumentScreen) render(p int) {
+// render renders page p at the current zoom and shows it; quiet skips the
+// progress bar (the minute's re-stamp of the page on screen).
+func (s *DocumentScreen) render(p int, quiet bool) {
 	doc, zoom := s.doc, s.zoom*s.scale()
-	s.busy(fmt.Sprintf("Rendering page %d…", p+1))
+	if !quiet {
+		s.busy(fmt.Sprintf("Rendering page %d…", p+1))
+	}
 	gen := s.u.gen
 	s.u.run(func(ctx context.Context) func() {
 		w, h, err := doc.PageSize(p)
@@ -576,7 +579,7 @@ func (s *DocumentScreen) tick() {
 		return
 	}
 	if m := s.u.opts.Now().Truncate(time.Minute); !m.Equal(s.minute) {
-		s.render(s.page)
+		s.render(s.page, true)
 	}
 }
 

@@ -1,6 +1,7 @@
 package app
 
 import (
+	"context"
 	"image"
 	"strings"
 	"testing"
@@ -482,4 +483,34 @@ func imageRect(x0, y0, x1, y1 int) image.Rectangle { return image.Rect(x0, y0, x
 func near(a, b Rect) bool {
 	d := func(x, y float64) bool { return x-y < 5 && y-x < 5 }
 	return d(a.X0, b.X0) && d(a.Y0, b.Y0) && d(a.X1, b.X1) && d(a.Y1, b.Y1)
+}
+
+func TestResultsAfterLockAreDropped(t *testing.T) {
+	b := newFakeBackend()
+	u := newTestUI(t, b, nil)
+	login(t, u, "D-4471", "detective-pw")
+	applied := false
+	u.run(func(context.Context) func() {
+		// The session locks while this call is at the station.
+		b.fire(LockEvent{Reason: LockIdle})
+		return func() { applied = true; u.showCases() }
+	})
+	if applied {
+		t.Error("a result that arrived after the lock was shown")
+	}
+	mustScreen(t, u, "locked")
+}
+
+func TestNoMenuAndNoCaseDataInTitles(t *testing.T) {
+	b := newFakeBackend()
+	u := newTestUI(t, b, nil)
+	if u.Window.MainMenu() != nil {
+		t.Error("the window has a menu (it could offer save, print or export)")
+	}
+	openIncidentReport(t, u, "D-4471", "detective-pw")
+	for _, secret := range []string{"2026-0117", "Harbor", "Incident"} {
+		if strings.Contains(u.Window.Title(), secret) {
+			t.Errorf("window title %q carries case data", u.Window.Title())
+		}
+	}
 }
