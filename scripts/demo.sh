@@ -80,9 +80,9 @@ go build -o "$bin/caseviewer" ./cmd/caseviewer
 
 data="$work/station"
 "$bin/station" demo --data "$data" >"$work/accounts.txt"
-port="${CASEVIEWER_DEMO_PORT:-18443}"
-bport="${CASEVIEWER_DEMO_BEACON_PORT:-18444}"
-"$bin/station" serve --data "$data" --listen "127.0.0.1:$port" --beacon "127.0.0.1:$bport" >"$work/station.log" 2>&1 &
+# Port 0: the system picks free ports; the station prints the ones it got.
+"$bin/station" serve --data "$data" --listen "127.0.0.1:${CASEVIEWER_DEMO_PORT:-0}" \
+	--beacon "127.0.0.1:${CASEVIEWER_DEMO_BEACON_PORT:-0}" >"$work/station.log" 2>&1 &
 spid=$!
 i=0
 until grep -q "serving https://" "$work/station.log" 2>/dev/null; do
@@ -94,6 +94,9 @@ until grep -q "serving https://" "$work/station.log" 2>/dev/null; do
 	fi
 	sleep 0.1
 done
+addr="$(sed -n 's/.*serving https:\/\/\([^ ]*\).*/\1/p' "$work/station.log" | head -n 1)"
+baddr="$(sed -n 's/.*beacon udp \([^ ]*\).*/\1/p' "$work/station.log" | head -n 1)"
+
 # `station demo` issues a first enrollment token; ask for one if it did not.
 token="$(sed -n 's/^Enrollment token .*): *//p' "$work/accounts.txt" | head -n 1)"
 if [ -z "$token" ]; then
@@ -104,7 +107,7 @@ echo
 awk '/^Demo accounts/ { p = 1 } /^Enrollment token/ { p = 0 } p' "$work/accounts.txt" >"$work/shown.txt"
 if [ -s "$work/shown.txt" ]; then cat "$work/shown.txt"; else cat "$work/accounts.txt"; fi
 echo
-say "station: https://127.0.0.1:$port (beacon udp 127.0.0.1:$bport), log in $work/station.log"
+say "station: https://$addr (beacon udp $baddr), log in $work/station.log"
 cat <<GUIDE
 
 Try it:
@@ -123,7 +126,7 @@ Try it:
 GUIDE
 say "starting Case Viewer..."
 
-export CASEVIEWER_STATION="127.0.0.1:$port" CASEVIEWER_ENROLL_TOKEN="$token"
+export CASEVIEWER_STATION="$addr" CASEVIEWER_ENROLL_TOKEN="$token"
 case "${LANG:-C}" in C | C.* | POSIX) export LANG=en_US.UTF-8 ;; esac # Fyne cannot parse "C"
 if [ "$keyring" = private ]; then
 	say "using a throwaway keyring for the demo (your own keyring is not touched)"
@@ -131,7 +134,8 @@ if [ "$keyring" = private ]; then
 		XDG_STATE_HOME="$work/home/.local/state" XDG_CACHE_HOME="$work/home/.cache"
 	CV_DEMO_INNER=1 dbus-run-session -- "$PWD/scripts/demo.sh" "$bin/caseviewer" || true
 else
-	export XDG_CONFIG_HOME="$work/home/.config" XDG_STATE_HOME="$work/home/.local/state" XDG_CACHE_HOME="$work/home/.cache"
+	export XDG_CONFIG_HOME="$work/home/.config" XDG_STATE_HOME="$work/home/.local/state" XDG_CACHE_HOME="$work/home/.cache" \
+		CASEVIEWER_KEYRING_SERVICE=org.caseviewer.CaseViewer.demo
 	"$bin/caseviewer" || true
 fi
 say "Case Viewer closed; stopping the demo station."
