@@ -39,7 +39,7 @@ type testStation struct {
 	pdf         []byte
 	docH1       string // first document of case H-1
 	beaconConn  net.PacketConn
-	serveCancel context.CancelFunc
+	serveCancel func()       // stops the API (not the beacon) and waits
 	offset      atomic.Int64 // added to the station's clock
 }
 
@@ -81,8 +81,8 @@ func newTestStation(t testing.TB, o stationOpts) *testStation {
 	srv := station.NewServer(st, station.ServerConfig{BeaconPublic: ts.beaconAddr, IdleTimeout: o.idle, AbsoluteTimeout: o.absolute,
 		Logf: func(f string, a ...any) { t.Logf("station: "+f, a...) }})
 	sctx, scancel := context.WithCancel(ctx)
-	ts.serveCancel = scancel
 	served := make(chan struct{})
+	ts.serveCancel = func() { scancel(); <-served } // the API is down when it returns
 	go func() { srv.Serve(sctx, ln); close(served) }()
 	bctx, bcancel := context.WithCancel(ctx)
 	ts.stopBeacon = bcancel
