@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"image"
 	"image/png"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -70,24 +69,6 @@ func moduleRoot(t *testing.T) string {
 		t.Fatal(err)
 	}
 	return filepath.Dir(filepath.Dir(wd)) // cmd/caseviewer -> root
-}
-
-func freePort(t *testing.T, network string) int {
-	t.Helper()
-	if network == "udp" {
-		c, err := net.ListenPacket("udp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer c.Close()
-		return c.LocalAddr().(*net.UDPAddr).Port
-	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
 }
 
 // logWatch collects a process's output lines and lets the test wait for one.
@@ -314,10 +295,8 @@ func TestEndToEndRealWindow(t *testing.T) {
 		t.Fatalf("station demo printed no enrollment token:\n%s", out)
 	}
 	token := string(m[1])
-	listen := fmt.Sprintf("127.0.0.1:%d", freePort(t, "tcp"))
-	beaconAddr := fmt.Sprintf("127.0.0.1:%d", freePort(t, "udp"))
 	stationLog := &logWatch{}
-	st := exec.Command(stationBin, "serve", "--data", data, "--listen", listen, "--beacon", beaconAddr)
+	st := exec.Command(stationBin, "serve", "--data", data, "--listen", "127.0.0.1:0", "--beacon", "127.0.0.1:0")
 	st.Stdout, st.Stderr = stationLog, stationLog
 	if err := st.Start(); err != nil {
 		t.Fatal(err)
@@ -327,7 +306,9 @@ func TestEndToEndRealWindow(t *testing.T) {
 		st.Process.Kill()
 		st.Wait()
 	})
-	stationLog.wait(t, regexp.MustCompile(`serving https://`), 30*time.Second)
+	reServing := regexp.MustCompile(`serving https://(\S+)`)
+	line, _ := stationLog.wait(t, reServing, 30*time.Second)
+	listen := reServing.FindStringSubmatch(line)[1]
 
 	// The app's state and caches in folders of this test; the keyring is
 	// the test environment's own.
@@ -353,7 +334,7 @@ func TestEndToEndRealWindow(t *testing.T) {
 	p := startApp(t, appBin, env)
 	p.window(t)
 	visible := time.Since(launched)
-	line, _ := p.log.wait(t, regexp.MustCompile(`window shown`), 30*time.Second)
+	line, _ = p.log.wait(t, regexp.MustCompile(`window shown`), 30*time.Second)
 	t.Logf("start-up: window with the banner on screen %v after launch (the test's clock, xdotool sees it mapped); the app logged it shown at %v",
 		visible.Round(time.Millisecond), elapsed(t, line))
 	pressed := time.Now()
