@@ -233,6 +233,10 @@ func (e *Engine) StartupTime() time.Duration {
 // it afterwards. PDFium holds its own copy inside WebAssembly memory, which
 // Close and Wipe release and Wipe zeroes.
 func (e *Engine) Open(ctx context.Context, pdf []byte, wm Watermark) (*Document, error) {
+	return e.open(ctx, pdf, wm, false)
+}
+
+func (e *Engine) open(ctx context.Context, pdf []byte, wm Watermark, ownsPDF bool) (*Document, error) {
 	if err := e.Ready(ctx); err != nil {
 		return nil, err
 	}
@@ -243,10 +247,10 @@ func (e *Engine) Open(ctx context.Context, pdf []byte, wm Watermark) (*Document,
 	if len(pdf) > MaxPDFSize {
 		return nil, fmt.Errorf("%w: document is %d bytes, at most %d", ErrTooLarge, len(pdf), MaxPDFSize)
 	}
-	if err := validatePDF(ctx, pdf); err != nil {
+	if err := validatePDF(ctx, pdf, e.cfg.JobTimeout); err != nil {
 		return nil, err
 	}
-	d := &Document{e: e, id: e.nextID.Add(1), pdf: pdf, wm: wm}
+	d := &Document{e: e, id: e.nextID.Add(1), pdf: pdf, ownsPDF: ownsPDF, wm: wm}
 	e.mu.Lock()
 	if e.closed {
 		e.mu.Unlock()
@@ -275,19 +279,18 @@ func (e *Engine) OpenReaderAt(ctx context.Context, r io.ReaderAt, size int64, wm
 		clear(buf)
 		return nil, fmt.Errorf("viewer: reading document: %w", err)
 	}
-	d, err := e.Open(ctx, buf, wm)
+	d, err := e.open(ctx, buf, wm, true)
 	if err != nil {
 		clear(buf)
 		return nil, err
 	}
-	d.ownsPDF = true
 	return d, nil
 }
 
 // validatePDF runs pdfcpu's relaxed validation, with a fresh configuration
 // (pdfcpu mutates the one it is given), and maps its failures to ErrPassword
 // or ErrInvalidPDF.
-func validatePDF(ctx context.Context, pdf []byte) error {
+func validatePDF(ctx context.Context, pdf []byte, timeout time.Duration) error {
 	if len(pdf) == 0 {
 		return fmt.Errorf("%w: empty document", ErrInvalidPDF)
 	}
@@ -309,8 +312,9 @@ func validatePDF(ctx context.Context, pdf []byte) error {
 	case err = <-done:
 	case <-ctx.Done():
 		return ctx.Err()
-	case <-time.After(30 * time.Second):
-		return fmt.Errorf("%w: validation did not finish in 30 s", ErrInvalidPDF)
+	case <-time.After(timeout):
+		// pdfcpu cannot be stopped: its goroutine ends when it is done.
+		return fmt.Errorf("%w: validation did not finish in %v", ErrTimeout, timeout)
 	}
 	switch {
 	case err == nil:
