@@ -240,6 +240,9 @@ func (d *Document) Find(ctx context.Context, query string) ([]Hit, error) {
 		err := d.e.run(ctx, d, true, func(w *worker, h references.FPDF_DOCUMENT) error {
 			var err error
 			rects, err = findOnPage(w, h, page, query, MaxHits-total)
+			if err == nil {
+				err = toDisplay(w, h, page, d.sizes[page], rects)
+			}
 			return err
 		})
 		if err != nil {
@@ -293,6 +296,37 @@ func findOnPage(w *worker, h references.FPDF_DOCUMENT, page int, query string, l
 		}
 	}
 	return rects, nil
+}
+
+// displayPrecision is the fraction of a point to which toDisplay maps.
+const displayPrecision = 64
+
+// toDisplay maps rectangles from the page's user space, in which PDFium's
+// text API reports them, to the page as displayed: its /Rotate applied and
+// its box moved to the origin, as Rect and PageToPixel expect. For an
+// unrotated page whose box starts at 0,0 it changes nothing.
+func toDisplay(w *worker, h references.FPDF_DOCUMENT, page int, size [2]float64, rects []Rect) error {
+	pg := requests.Page{ByIndex: &requests.PageByIndex{Document: h, Index: page}}
+	sx, sy := int(math.Round(size[0]*displayPrecision)), int(math.Round(size[1]*displayPrecision))
+	mapPt := func(x, y float64) (float64, float64, error) {
+		res, err := w.inst.FPDF_PageToDevice(&requests.FPDF_PageToDevice{Page: pg, SizeX: sx, SizeY: sy, PageX: x, PageY: y})
+		if err != nil {
+			return 0, 0, fmt.Errorf("%w: mapping page %d: %v", ErrInvalidPDF, page+1, err)
+		}
+		return float64(res.DeviceX) / displayPrecision, size[1] - float64(res.DeviceY)/displayPrecision, nil
+	}
+	for i, r := range rects {
+		x0, y0, err := mapPt(r.X0, r.Y0)
+		if err != nil {
+			return err
+		}
+		x1, y1, err := mapPt(r.X1, r.Y1)
+		if err != nil {
+			return err
+		}
+		rects[i] = Rect{X0: x0, Y0: y0, X1: x1, Y1: y1}.Canon()
+	}
+	return nil
 }
 
 func (d *Document) isClosed() bool {

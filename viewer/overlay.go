@@ -6,10 +6,12 @@ import (
 	"math"
 )
 
-// Rect is a rectangle in PDF page coordinates: points (1/72 inch) with the
+// Rect is a rectangle in page coordinates: points (1/72 inch) with the
 // origin at the bottom-left corner of the page and y growing upwards, as in
-// PDF itself. (X0, Y0) is the lower-left corner, (X1, Y1) the upper-right.
-// Pages are taken unrotated, as PDFium reports their size.
+// PDF. (X0, Y0) is the lower-left corner, (X1, Y1) the upper-right. The page
+// is taken as displayed, the size PageSize reports: for a page with a
+// /Rotate entry or a box that does not start at 0,0 these are not the raw
+// user-space numbers of the file (Find converts them).
 type Rect struct {
 	X0, Y0, X1, Y1 float64
 }

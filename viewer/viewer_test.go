@@ -495,4 +495,46 @@ func TestFind(t *testing.T) {
 	}
 }
 
+// TestFindOnRotatedPage: on a page shown rotated, hits are in displayed
+// page coordinates, so the overlay lands on the word as rendered.
+func TestFindOnRotatedPage(t *testing.T) {
+	for _, rot := range []int{90, 180, 270} {
+		pdf, err := pdfgen.Build([]pdfgen.Page{{Width: 400, Height: 300, Rotate: rot,
+			Texts: []pdfgen.Text{{X: 50, Y: 200, Size: 20, Content: "Sideways"}}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		d := open(t, engine(t), pdf)
+		w, h, _ := d.PageSize(0)
+		if rot != 180 && (w != 300 || h != 400) {
+			t.Errorf("rotation %d: page size %gx%g, want 300x400 as displayed", rot, w, h)
+		}
+		hits, err := d.Find(context.Background(), "sideways")
+		if err != nil || len(hits) != 1 || len(hits[0].Rects) != 1 {
+			t.Fatalf("rotation %d: Find = %+v, %v", rot, hits, err)
+		}
+		r := hits[0].Rects[0]
+		if tall := r.Y1-r.Y0 > r.X1-r.X0; tall != (rot != 180) {
+			t.Errorf("rotation %d: hit %+v has the wrong orientation", rot, r)
+		}
+		clean, err := d.clean(context.Background(), 0, 1, true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		px := PageToPixel(r, h, 1).Intersect(clean.Bounds())
+		dark, all := 0, 0
+		for y := px.Min.Y; y < px.Max.Y; y++ {
+			for x := px.Min.X; x < px.Max.X; x++ {
+				all++
+				if lum(clean.Pix[clean.PixOffset(x, y):]) < 128 {
+					dark++
+				}
+			}
+		}
+		if all == 0 || float64(dark)/float64(all) < 0.1 {
+			t.Errorf("rotation %d: only %d of %d pixels under the hit %v are ink", rot, dark, all, px)
+		}
+	}
+}
+
 func equalFold(a, b string) bool { return bytes.EqualFold([]byte(a), []byte(b)) }

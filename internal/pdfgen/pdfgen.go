@@ -116,6 +116,7 @@ type Image struct {
 // Images, Texts.
 type Page struct {
 	Width, Height float64     // points; zero means A4 portrait
+	Rotate        int         // clockwise display rotation: 0, 90, 180 or 270
 	Background    color.Color // nil means none (the reader's white)
 	Boxes         []Box
 	Images        []Image
@@ -242,6 +243,9 @@ func (w *writer) writePage(p *Page, index, pagesID, fontBase int) (int, error) {
 	if pw > MaxPageSide || ph > MaxPageSide {
 		return 0, fmt.Errorf("%w: page %d is %gx%g points, at most %g", ErrTooLarge, index, pw, ph, MaxPageSide)
 	}
+	if p.Rotate%90 != 0 || p.Rotate < 0 || p.Rotate >= 360 {
+		return 0, fmt.Errorf("%w: page %d rotation %d", ErrInvalid, index, p.Rotate)
+	}
 	var c bytes.Buffer
 	if p.Background != nil {
 		fmt.Fprintf(&c, "%s rg 0 0 %s %s re f\n", rgb(p.Background), num(pw), num(ph))
@@ -333,8 +337,12 @@ func (w *writer) writePage(p *Page, index, pagesID, fontBase int) (int, error) {
 	}
 	res += " /ProcSet [/PDF /Text /ImageC] >>"
 	pageID := w.alloc()
-	w.object(pageID, fmt.Sprintf("<< /Type /Page /Parent %d 0 R /MediaBox [0 0 %s %s] /Resources %s /Contents %d 0 R >>",
-		pagesID, num(pw), num(ph), res, contentID))
+	rot := ""
+	if p.Rotate != 0 {
+		rot = fmt.Sprintf(" /Rotate %d", p.Rotate)
+	}
+	w.object(pageID, fmt.Sprintf("<< /Type /Page /Parent %d 0 R /MediaBox [0 0 %s %s]%s /Resources %s /Contents %d 0 R >>",
+		pagesID, num(pw), num(ph), rot, res, contentID))
 	return pageID, nil
 }
 

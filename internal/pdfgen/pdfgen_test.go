@@ -46,7 +46,8 @@ func samplePages() []Page {
 		},
 	}
 	pages := r.Pages()
-	pages = append(pages, DarkPage(), DarkPage("white on black (parens) \\ back"), PhotoPage(7, 64, 48, "Photo 1"))
+	pages = append(pages, DarkPage(), DarkPage("white on black (parens) \\ back"), PhotoPage(7, 64, 48, "Photo 1"),
+		Page{Rotate: 90, Texts: []Text{{X: 72, Y: 700, Content: "rotated"}}})
 	pages = append(pages, Page{Width: LetterWidth, Height: LetterHeight, Boxes: []Box{
 		{Rect: Rect{10, 10, 100, 100}, Stroke: color.RGBA{R: 255, A: 255}, LineWidth: 2},
 		{Rect: Rect{20, 20, 30, 30}, Fill: color.RGBA{B: 255, A: 255}, Stroke: color.Black},
@@ -146,6 +147,8 @@ func TestBuildErrors(t *testing.T) {
 		{"empty image", []Page{{Images: []Image{{Rect: Rect{0, 0, 1, 1}, Image: image.NewRGBA(image.Rectangle{})}}}}, ErrInvalid},
 		{"huge image", []Page{{Images: []Image{{Rect: Rect{0, 0, 1, 1}, Image: image.NewGray(image.Rect(0, 0, MaxImageSide+1, 1))}}}}, ErrTooLarge},
 		{"bad box", []Page{{Boxes: []Box{{LineWidth: -1}}}}, ErrInvalid},
+		{"bad rotation", []Page{{Rotate: 45}}, ErrInvalid},
+		{"negative rotation", []Page{{Rotate: -90}}, ErrInvalid},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
