@@ -345,3 +345,36 @@ func TestClosingADocumentReleasesIt(t *testing.T) {
 		}
 	}
 }
+
+func TestWipeStartLocksAtOnce(t *testing.T) {
+	b := newFakeBackend()
+	u := newTestUI(t, b, nil)
+	test.Tap(u.Banner.Accept)
+	// A wipe with no session (the client core cleaning up) leaves the
+	// login form alone.
+	for _, w := range b.wipers {
+		w.Wipe()
+	}
+	mustScreen(t, u, "login")
+
+	d := openIncidentReport(t, u, "D-4471", "detective-pw")
+	page := d.ShownImage()
+	for _, w := range b.wipers { // the wipe has begun; its event is not here yet
+		w.Wipe()
+	}
+	mustScreen(t, u, "locked")
+	if !strings.Contains(u.Lock.Reason.Text, "Locking") {
+		t.Errorf("reason while wiping: %q", u.Lock.Reason.Text)
+	}
+	for _, v := range page.Pix {
+		if v != 0 {
+			t.Fatal("page not zeroed when the wipe began")
+		}
+	}
+	for _, s := range b.subs {
+		s(LockEvent{Reason: LockLogout, Message: "You logged out: case data was wiped."})
+	}
+	if u.Lock.Reason.Text != "You logged out: case data was wiped." {
+		t.Errorf("the wipe's event did not replace the interim reason: %q", u.Lock.Reason.Text)
+	}
+}

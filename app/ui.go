@@ -51,10 +51,11 @@ type UI struct {
 
 	// gen counts locks; results of calls started before the last lock are
 	// dropped instead of shown.
-	gen     uint64
-	officer *Officer
-	lastID  string
-	locked  bool
+	gen        uint64
+	officer    *Officer
+	lastID     string
+	locked     bool
+	lockReason LockReason
 
 	// The screens; a field is nil until its screen was first shown, and is
 	// replaced each time the screen is built.
@@ -100,7 +101,17 @@ func New(a fyne.App, b Backend, r Renderer, opts Options) *UI {
 		u.logf("window shown")
 		u.startRenderer()
 	})
-	b.RegisterPageWiper(pageWiperFunc(u.wipePages))
+	// The session calls the page wiper as its wipe begins: zero the pages
+	// and hide everything at once, before the wipe's slower parts (the
+	// keyring) finish and the lock event says why.
+	b.RegisterPageWiper(pageWiperFunc(func() {
+		u.wipePages()
+		u.ui(func() {
+			if u.officer != nil && !u.locked {
+				u.lock(LockEvent{Reason: lockWiping, Message: "Locking: case data is being wiped…"})
+			}
+		})
+	}))
 	u.installShortcuts()
 	return u
 }
@@ -363,12 +374,16 @@ func (u *UI) logout() {
 // lock hides everything that was shown and shows the lock screen.
 func (u *UI) lock(ev LockEvent) {
 	if u.locked {
-		if u.Lock != nil && ev.Reason != LockLogout {
-			// A later, more telling reason replaces "you logged out".
+		if u.Lock != nil && (u.lockReason == lockWiping || ev.Reason != LockLogout) {
+			// The wipe's own event replaces "locking…", and a more
+			// telling reason replaces "you logged out".
 			u.Lock.setReason(ev)
+			u.lockReason = ev.Reason
+			u.logf("locked: %s", u.Lock.Reason.Text)
 		}
 		return
 	}
+	u.lockReason = ev.Reason
 	u.gen++
 	u.locked = true
 	u.officer = nil
@@ -380,7 +395,7 @@ func (u *UI) lock(ev LockEvent) {
 	u.wipePages()
 	u.Cases, u.Case, u.Requests, u.Audit = nil, nil, nil, nil
 	u.showLock(ev)
-	u.logf("locked: %s", ev.Message)
+	u.logf("locked: %s", u.Lock.Reason.Text)
 }
 
 // wipePages zeroes the pages this UI rendered and asks the renderer to
@@ -393,6 +408,10 @@ func (u *UI) wipePages() {
 		u.renderer.Wipe()
 	}
 }
+
+// lockWiping is the reason shown between the start of a wipe and its lock
+// event.
+const lockWiping LockReason = -1
 
 type pageWiperFunc func()
 

@@ -35,6 +35,7 @@ func main() {
 	logf := func(format string, args ...any) {
 		logger.Printf("+%.3fs %s", time.Since(start).Seconds(), fmt.Sprintf(format, args...))
 	}
+	logf("starting")
 	stationAddr := flag.String("station", os.Getenv("CASEVIEWER_STATION"), "station address (host:port) to enroll with when not enrolled")
 	token := flag.String("enroll-token", os.Getenv("CASEVIEWER_ENROLL_TOKEN"), "one-time enrollment token (with --station)")
 	flag.Parse()
