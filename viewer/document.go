@@ -109,8 +109,7 @@ func (d *Document) Render(ctx context.Context, page int, zoom float64) (*image.R
 	if err != nil {
 		return nil, err
 	}
-	_, ph, _ := d.PageSize(page)
-	d.e.stamp(clean, d.wm, ph, zoom)
+	d.e.stamp(clean, d.wm, zoom)
 	d.e.issue(clean)
 	return clean, nil
 }

@@ -193,7 +193,7 @@ func (c *maskCache) wipe() {
 
 // stamp composites the watermark for the current minute onto img, a page
 // rendered at zoom.
-func (e *Engine) stamp(img *image.RGBA, wm Watermark, pageHeightPt, zoom float64) {
+func (e *Engine) stamp(img *image.RGBA, wm Watermark, zoom float64) {
 	lines := wm.Lines(wm.now())
 	b := img.Bounds()
 	k := maskKey{w: b.Dx(), h: b.Dy(), zoom: zoomKey(zoom), lines: strings.Join(lines, "\n")}
