@@ -718,7 +718,7 @@ func (s *DocumentScreen) noteDialog(title, text string, save func(string)) {
 	msg := widget.NewLabel("")
 	msg.Importance = widget.DangerImportance
 	var d dialog.Dialog
-	s.SaveNote = widget.NewButtonWithIcon("Save", theme.DocumentSaveIcon(), func() {
+	s.SaveNote = widget.NewButtonWithIcon("Save note", theme.DocumentSaveIcon(), func() {
 		note := strings.TrimSpace(s.NoteEntry.Text)
 		if note == "" {
 			msg.SetText("Write a note.")
@@ -727,7 +727,6 @@ func (s *DocumentScreen) noteDialog(title, text string, save func(string)) {
 		d.Hide()
 		save(note)
 	})
-	s.SaveNote.SetText("Save note")
 	s.SaveNote.Importance = widget.HighImportance
 	cancel := widget.NewButton("Cancel", func() { d.Hide() })
 	d = s.u.modal(title, container.NewVBox(s.NoteEntry, msg), cancel, s.SaveNote)
