@@ -100,6 +100,12 @@ func (u *UI) showEnroll() {
 		form, s.Status, container.NewHBox(layout.NewSpacer(), s.EnrollButton),
 	)
 	s.Address.OnSubmitted = func(string) { s.Check.OnTapped() }
+	s.Address.OnChanged = func(string) {
+		// Fingerprints belong to the address they were fetched from.
+		s.CA.SetText("—")
+		s.StationKey.SetText("—")
+		s.EnrollButton.Disable()
+	}
 	s.Token.OnSubmitted = func(string) {
 		if !s.EnrollButton.Disabled() {
 			s.EnrollButton.OnTapped()

@@ -142,6 +142,13 @@ func TestEnrollment(t *testing.T) {
 			if u.Enroll.CA.Text != fakeCA || u.Enroll.StationKey.Text != fakeKey {
 				t.Fatalf("fingerprints shown %q %q", u.Enroll.CA.Text, u.Enroll.StationKey.Text)
 			}
+			// Changing the address drops what was shown for the old one.
+			test.Type(u.Enroll.Address, "x")
+			if !u.Enroll.EnrollButton.Disabled() || u.Enroll.CA.Text == fakeCA {
+				t.Fatal("fingerprints kept after the address changed")
+			}
+			u.Enroll.Address.SetText(tt.addr)
+			test.Tap(u.Enroll.Check)
 			test.Type(u.Enroll.Token, tt.token)
 			test.Tap(u.Enroll.EnrollButton)
 			mustScreen(t, u, tt.wantScreen)
