@@ -164,8 +164,6 @@ type live struct {
 
 	mu          sync.Mutex
 	docs        []*Document
-	idleTimer   *time.Timer
-	expiryTimer *time.Timer
 	lastTouch   atomic.Int64 // unix ns
 	lastContact atomic.Int64 // unix ns
 }
@@ -545,28 +543,47 @@ func keyringErr(err error) error {
 	return fmt.Errorf("%w: %w", ErrKeyringUnavailable, err)
 }
 
-// armTimers starts the idle lock and the absolute expiry.
+// armTimers starts the watch over the idle lock and the absolute expiry.
+//
+// It polls the wall clock instead of arming long timers: Go's timers run on
+// the monotonic clock, which stops while a laptop sleeps, so a timer armed
+// for 15 minutes would fire 15 awake minutes later, not 15 minutes later.
+// Polling the wall clock locks at once after a resume when the limit has
+// passed, and a jump between two polls (a resume) makes the network guard
+// check the beacon at once.
 func (c *Client) armTimers(s *live) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	idleFn := func() {
-		last := time.Unix(0, s.lastTouch.Load())
-		left := s.idle - time.Since(last)
-		if left > 0 {
-			s.mu.Lock()
-			if s.idleTimer != nil {
-				s.idleTimer.Reset(left)
+	tick := min(time.Second, s.idle/4)
+	tick = max(tick, 10*time.Millisecond)
+	go func() { // ends with the session (s.ctx)
+		t := time.NewTicker(tick)
+		defer t.Stop()
+		last := time.Now().Round(0) // wall clock only
+		for {
+			select {
+			case <-s.ctx.Done():
+				return
+			case <-t.C:
 			}
-			s.mu.Unlock()
-			return
+			now := time.Now().Round(0)
+			if now.Sub(last) > tick+2*time.Second {
+				s.mu.Lock()
+				g := s.guard
+				s.mu.Unlock()
+				if g != nil {
+					g.CheckNow() // probably a resume from sleep
+				}
+			}
+			last = now
+			if !s.expiresAt.IsZero() && !c.opts.Now().Before(s.expiresAt) {
+				c.trigger(s.gen, SessionExpired)
+				return
+			}
+			if now.Sub(time.Unix(0, s.lastTouch.Load())) >= s.idle {
+				c.trigger(s.gen, Idle)
+				return
+			}
 		}
-		c.trigger(s.gen, Idle)
-	}
-	s.idleTimer = time.AfterFunc(s.idle, idleFn)
-	if !s.expiresAt.IsZero() {
-		d := s.expiresAt.Sub(c.opts.Now())
-		s.expiryTimer = time.AfterFunc(max(d, 0), func() { c.trigger(s.gen, SessionExpired) })
-	}
+	}()
 }
 
 // Logout ends the session at the station and wipes. It wipes even when the

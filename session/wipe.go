@@ -156,12 +156,6 @@ func (c *Client) wipe(gen *uint64, reason LockReason) LockEvent {
 	if s != nil {
 		s.cancel()
 		s.mu.Lock()
-		if s.idleTimer != nil {
-			s.idleTimer.Stop()
-		}
-		if s.expiryTimer != nil {
-			s.expiryTimer.Stop()
-		}
 		g := s.guard
 		docs := s.docs
 		s.docs = nil

@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -362,6 +364,44 @@ func TestBackgroundCallsDoNotHoldOffTheIdleLock(t *testing.T) {
 	}()
 	defer close(stop)
 	if ev := evs.wait(t, 3*time.Second); ev.Reason != Idle {
+		t.Fatalf("event %+v", ev)
+	}
+}
+
+// TestLockAfterSleep: while a laptop sleeps the monotonic clock stops, so
+// the idle lock and the session expiry follow the wall clock. The test
+// moves the wall-clock record of the last activity back, as a long sleep
+// would, and the lock follows within a poll.
+func TestLockAfterSleep(t *testing.T) {
+	ts := newTestStation(t, stationOpts{})
+	c, evs, _ := openSession(t, ts, clientOpts{idle: 30 * time.Minute})
+	c.mu.Lock()
+	s := c.sess
+	c.mu.Unlock()
+	s.lastTouch.Store(time.Now().Add(-2 * time.Hour).UnixNano())
+	start := time.Now()
+	ev := evs.wait(t, 3*time.Second)
+	if ev.Reason != Idle {
+		t.Fatalf("event %+v", ev)
+	}
+	t.Logf("locked %v after the jump", time.Since(start).Round(time.Millisecond))
+}
+
+func TestSessionExpiryFollowsTheWallClock(t *testing.T) {
+	ts := newTestStation(t, stationOpts{})
+	var offset atomic.Int64
+	keys := memKeyring(t, nil)
+	c, err := New(Options{Keyring: keys, StateDir: filepath.Join(t.TempDir(), "s"), CacheDir: filepath.Join(t.TempDir(), "c"),
+		Now: func() time.Time { return time.Now().Add(time.Duration(offset.Load())) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close(5 * time.Second) })
+	evs := subscribe(c)
+	enroll(t, c, ts, "D1")
+	login(t, c, "D1")
+	offset.Store(int64(13 * time.Hour)) // slept past the 12-hour limit
+	if ev := evs.wait(t, 3*time.Second); ev.Reason != SessionExpired {
 		t.Fatalf("event %+v", ev)
 	}
 }
