@@ -355,6 +355,9 @@ func TestWipeStartLocksAtOnce(t *testing.T) {
 	for _, w := range b.wipers {
 		w.Wipe()
 	}
+	for _, s := range b.subs {
+		s(LockEvent{Reason: LockLogout})
+	}
 	mustScreen(t, u, "login")
 
 	d := openIncidentReport(t, u, "D-4471", "detective-pw")

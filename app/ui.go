@@ -96,7 +96,15 @@ func New(a fyne.App, b Backend, r Renderer, opts Options) *UI {
 	u.Window.SetIcon(Icon())
 	u.Window.Resize(fyne.NewSize(1200, 780))
 	u.Window.SetMaster()
-	b.Subscribe(func(ev LockEvent) { u.ui(func() { u.lock(ev) }) })
+	b.Subscribe(func(ev LockEvent) {
+		u.ui(func() {
+			// A wipe with no session (the client core tidying up) leaves
+			// the enrollment and login screens alone.
+			if u.officer != nil || u.locked {
+				u.lock(ev)
+			}
+		})
+	})
 	a.Lifecycle().SetOnStarted(func() {
 		u.logf("window shown")
 		u.startRenderer()
