@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 
@@ -165,10 +166,12 @@ func bundleErr(err error) error {
 // as additional data. The key is a random 32-byte value kept in the keyring
 // for the session: deleting it makes every cache file unreadable.
 const (
-	cacheMagic    = "CVC1"
-	cacheKeySize  = chacha20poly1305.KeySize
-	cacheFileExt  = ".cvc"
-	cacheOverhead = len(cacheMagic) + chacha20poly1305.NonceSizeX + chacha20poly1305.Overhead
+	cacheMagic   = "CVC1"
+	cacheKeySize = chacha20poly1305.KeySize
+	cacheFileExt = ".cvc"
+	// cacheTempPrefix starts the names of cache files being written.
+	cacheTempPrefix = ".cvc-tmp-"
+	cacheOverhead   = len(cacheMagic) + chacha20poly1305.NonceSizeX + chacha20poly1305.Overhead
 )
 
 // cacheName names the cache file of a document's payload.
@@ -255,7 +258,7 @@ func (c *Client) writeCache(s *live, aead interface {
 	if err := os.MkdirAll(c.opts.CacheDir, 0o700); err != nil {
 		return
 	}
-	f, err := os.CreateTemp(c.opts.CacheDir, ".tmp-*")
+	f, err := os.CreateTemp(c.opts.CacheDir, cacheTempPrefix+"*")
 	if err != nil {
 		return
 	}
@@ -282,9 +285,11 @@ func (c *Client) writeCache(s *live, aead interface {
 	}
 }
 
-// clearDir removes everything inside dir (not dir itself). A missing dir is
-// already clear.
-func clearDir(dir string) error {
+// clearCache removes the cache files in dir: the sealed payloads and any
+// temporary file of an interrupted write. It leaves other files alone, so
+// that a cache folder set to a shared place cannot take the user's files
+// with it. A missing dir is already clear.
+func clearCache(dir string) error {
 	ents, err := os.ReadDir(dir)
 	if errors.Is(err, os.ErrNotExist) {
 		return nil
@@ -294,7 +299,11 @@ func clearDir(dir string) error {
 	}
 	var errs []error
 	for _, e := range ents {
-		if err := os.RemoveAll(filepath.Join(dir, e.Name())); err != nil {
+		name := e.Name()
+		if !strings.HasSuffix(name, cacheFileExt) && !strings.HasPrefix(name, cacheTempPrefix) {
+			continue
+		}
+		if err := os.RemoveAll(filepath.Join(dir, name)); err != nil {
 			errs = append(errs, err)
 		}
 	}

@@ -531,7 +531,7 @@ func (c *Client) cleanLeftovers(ctx context.Context) error {
 			return keyringErr(err)
 		}
 	}
-	if err := clearDir(c.opts.CacheDir); err != nil {
+	if err := clearCache(c.opts.CacheDir); err != nil {
 		return fmt.Errorf("session: clear the cache: %w", err)
 	}
 	return nil

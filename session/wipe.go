@@ -199,7 +199,7 @@ func (c *Client) wipe(gen *uint64, reason LockReason) LockEvent {
 	go func() {
 		// The cache files (already unreadable without the key).
 		defer wg.Done()
-		if err := clearDir(c.opts.CacheDir); err != nil {
+		if err := clearCache(c.opts.CacheDir); err != nil {
 			cacheErr = append(cacheErr, err)
 		}
 	}()

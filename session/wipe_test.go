@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -403,5 +404,24 @@ func TestSessionExpiryFollowsTheWallClock(t *testing.T) {
 	offset.Store(int64(13 * time.Hour)) // slept past the 12-hour limit
 	if ev := evs.wait(t, 3*time.Second); ev.Reason != SessionExpired {
 		t.Fatalf("event %+v", ev)
+	}
+}
+
+// TestWipeLeavesForeignFilesInTheCacheFolder: a cache folder set to a
+// shared place loses only the client's own files.
+func TestWipeLeavesForeignFilesInTheCacheFolder(t *testing.T) {
+	ts := newTestStation(t, stationOpts{})
+	cache := t.TempDir()
+	foreign := filepath.Join(cache, "someone-elses.txt")
+	if err := os.WriteFile(foreign, []byte("keep me"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	c, _, _ := openSession(t, ts, clientOpts{cache: cache})
+	if len(dirEntries(t, cache)) != 2 {
+		t.Fatalf("cache folder: %v", dirEntries(t, cache))
+	}
+	c.Wipe(Logout)
+	if got := dirEntries(t, cache); len(got) != 1 || got[0] != "someone-elses.txt" {
+		t.Fatalf("cache folder after the wipe: %v", got)
 	}
 }
