@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/ed25519"
 	"fmt"
+	"sync"
 
 	"golang.org/x/mod/sumdb/tlog"
 
@@ -46,6 +47,9 @@ type AuditTrail struct {
 
 // maxAuditVerify bounds how many records one AuditTrail call proves.
 const maxAuditVerify = 2000
+
+// auditWorkers is how many inclusion proofs are fetched at once.
+const auditWorkers = 4
 
 // AuditTrail returns the audit records of a case (only officerID's when
 // set), verified against the station's signed checkpoint: the checkpoint
@@ -106,32 +110,64 @@ func (c *Client) AuditTrail(ctx context.Context, caseNumber, officerID string) (
 			return out, nil
 		}
 	}
+	// Prove the entries with a few requests in flight at once.
+	problems := make([]error, len(out.Entries))
+	var netErr error
+	var mu sync.Mutex
+	work := make(chan int)
+	var wg sync.WaitGroup
+	for w := 0; w < auditWorkers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range work {
+				e := &out.Entries[i]
+				var p wire.InclusionProof
+				if err := c.sessionCall(ctx, s, sc, "GET", wire.AuditInclusionPath(e.Index, cp.Size), nil, &p); err != nil {
+					mu.Lock()
+					if netErr == nil {
+						netErr = err
+					}
+					mu.Unlock()
+					continue
+				}
+				rec, err := audit.VerifyInclusion(cpw.Note, vk, e.Leaf, e.Index, toHashes(p.Proof))
+				if err == nil {
+					err = sameRecord(rec, e.AuditRecord)
+				}
+				problems[i] = err
+				e.Verified = err == nil
+			}
+		}()
+	}
 	for i := range out.Entries {
 		e := &out.Entries[i]
-		if e.Index >= cp.Size {
+		switch {
+		case e.Index >= cp.Size:
 			out.Pending++
-			continue
+		case i >= maxAuditVerify || e.Index < 0 || len(e.Leaf) == 0:
+			problems[i] = fmt.Errorf("%w: record not provable", ErrTampered)
+		default:
+			mu.Lock()
+			stop := netErr != nil
+			mu.Unlock()
+			if !stop {
+				work <- i
+			}
 		}
-		if i >= maxAuditVerify || e.Index < 0 || len(e.Leaf) == 0 {
-			out.Failed++
-			continue
-		}
-		var p wire.InclusionProof
-		if err := c.sessionCall(ctx, s, sc, "GET", wire.AuditInclusionPath(e.Index, cp.Size), nil, &p); err != nil {
-			return nil, err
-		}
-		rec, err := audit.VerifyInclusion(cpw.Note, vk, e.Leaf, e.Index, toHashes(p.Proof))
-		if err == nil {
-			err = sameRecord(rec, e.AuditRecord)
-		}
+	}
+	close(work)
+	wg.Wait()
+	if netErr != nil {
+		return nil, netErr
+	}
+	for i, err := range problems {
 		if err != nil {
 			out.Failed++
 			if out.Detail == "" {
-				out.Detail = fmt.Sprintf("record %d: %v", e.Index, err)
+				out.Detail = fmt.Sprintf("record %d: %v", out.Entries[i].Index, err)
 			}
-			continue
 		}
-		e.Verified = true
 	}
 	verified := len(out.Entries) - out.Pending - out.Failed
 	switch {
