@@ -70,3 +70,34 @@ func benchWipe(b *testing.B, keys *keystore.Store) {
 		c.WaitBackground()
 	}
 }
+
+// BenchmarkAuditTrail measures reading and verifying a case's audit trail
+// of about 200 records (one inclusion proof per record).
+func BenchmarkAuditTrail(b *testing.B) {
+	ts := newTestStation(b, stationOpts{})
+	ctx := context.Background()
+	det := newClient(b, clientOpts{interval: 3e9})
+	enroll(b, det, ts, "D1")
+	login(b, det, "D1")
+	for i := 0; i < 200; i++ {
+		d, err := det.OpenDocument(ctx, ts.docH1)
+		if err != nil {
+			b.Fatal(err)
+		}
+		det.CloseDocument(d)
+	}
+	sup := newClient(b, clientOpts{interval: 3e9})
+	enroll(b, sup, ts, "S1")
+	login(b, sup, "S1")
+	ts.advance(6e9)
+	b.ResetTimer()
+	n := 0
+	for i := 0; i < b.N; i++ {
+		tr, err := sup.AuditTrail(ctx, "H-1", "")
+		if err != nil || !tr.Verified {
+			b.Fatalf("%v %+v", err, tr)
+		}
+		n = len(tr.Entries)
+	}
+	b.ReportMetric(float64(n), "records")
+}
