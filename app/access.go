@@ -141,38 +141,47 @@ func (u *UI) showBanner() {
 	u.setContent("banner", "System-use notice", centered(content, 760))
 }
 
-// LoginScreen asks for the officer ID and password.
-type LoginScreen struct {
+// Credentials is the officer ID and password form that the login and the
+// lock screens share, with its progress and message.
+type Credentials struct {
 	OfficerID *SafeEntry
 	Password  *widget.Entry
-	LoginBtn  *widget.Button
 	Message   *widget.Label
 	Progress  *widget.ProgressBarInfinite
 }
 
+func (u *UI) newCredentials() Credentials {
+	c := Credentials{OfficerID: NewSafeEntry(), Password: widget.NewPasswordEntry(),
+		Message: widget.NewLabel(""), Progress: widget.NewProgressBarInfinite()}
+	c.Progress.Hide()
+	c.Progress.Stop()
+	c.Message.Wrapping = fyne.TextWrapWord
+	c.Message.Importance = widget.DangerImportance
+	c.OfficerID.SetPlaceHolder("e.g. D-4471")
+	c.OfficerID.SetText(u.lastID)
+	c.OfficerID.OnSubmitted = func(string) { u.Window.Canvas().Focus(c.Password) }
+	return c
+}
+
+func (c Credentials) form() *widget.Form {
+	return widget.NewForm(widget.NewFormItem("Officer ID", c.OfficerID), widget.NewFormItem("Password", c.Password))
+}
+
+// LoginScreen asks for the officer ID and password.
+type LoginScreen struct {
+	Credentials
+	LoginBtn *widget.Button
+}
+
 func (u *UI) showLogin() {
-	s := &LoginScreen{
-		OfficerID: NewSafeEntry(),
-		Password:  widget.NewPasswordEntry(),
-		Message:   widget.NewLabel(""),
-		Progress:  widget.NewProgressBarInfinite(),
-	}
-	s.Progress.Hide()
-	s.Progress.Stop()
-	s.Message.Wrapping = fyne.TextWrapWord
-	s.Message.Importance = widget.DangerImportance
-	s.OfficerID.SetPlaceHolder("e.g. D-4471")
-	s.OfficerID.SetText(u.lastID)
-	submit := func() { u.submitLogin(s.OfficerID, s.Password, s.Message, s.LoginBtn, s.Progress) }
-	s.LoginBtn = widget.NewButtonWithIcon("Log in", theme.LoginIcon(), submit)
+	s := &LoginScreen{Credentials: u.newCredentials()}
+	s.LoginBtn = widget.NewButtonWithIcon("Log in", theme.LoginIcon(), func() { u.submitLogin(s.Credentials, s.LoginBtn) })
 	s.LoginBtn.Importance = widget.HighImportance
-	s.Password.OnSubmitted = func(string) { submit() }
-	s.OfficerID.OnSubmitted = func(string) { u.Window.Canvas().Focus(s.Password) }
-	form := widget.NewForm(widget.NewFormItem("Officer ID", s.OfficerID), widget.NewFormItem("Password", s.Password))
+	s.Password.OnSubmitted = func(string) { s.LoginBtn.OnTapped() }
 	icon := canvas.NewImageFromResource(Icon())
 	icon.FillMode = canvas.ImageFillContain
 	icon.SetMinSize(fyne.NewSize(96, 96))
-	content := container.NewVBox(icon, heading("Case Viewer"), form,
+	content := container.NewVBox(icon, heading("Case Viewer"), s.form(),
 		container.NewHBox(layout.NewSpacer(), s.LoginBtn), s.Progress, s.Message)
 	u.Login = s
 	u.setContent("login", "Log in", centered(content, 460))
@@ -184,27 +193,27 @@ func (u *UI) showLogin() {
 
 // submitLogin logs in with the form's values; shared by the login and the
 // lock screen.
-func (u *UI) submitLogin(id *SafeEntry, pw *widget.Entry, msg *widget.Label, btn *widget.Button, prog *widget.ProgressBarInfinite) {
-	officerID := strings.TrimSpace(id.Text)
-	if officerID == "" || pw.Text == "" {
-		msg.SetText("Enter your officer ID and password.")
+func (u *UI) submitLogin(c Credentials, btn *widget.Button) {
+	officerID := strings.TrimSpace(c.OfficerID.Text)
+	if officerID == "" || c.Password.Text == "" {
+		c.Message.SetText("Enter your officer ID and password.")
 		return
 	}
-	password := []byte(pw.Text)
-	pw.SetText("")
+	password := []byte(c.Password.Text)
+	c.Password.SetText("")
 	btn.Disable()
-	msg.SetText("")
-	prog.Show()
-	prog.Start()
+	c.Message.SetText("")
+	c.Progress.Show()
+	c.Progress.Start()
 	u.run(func(ctx context.Context) func() {
 		off, err := u.backend.Login(ctx, officerID, password)
 		clear(password)
 		return func() {
 			btn.Enable()
-			prog.Stop()
-			prog.Hide()
+			c.Progress.Stop()
+			c.Progress.Hide()
 			if err != nil {
-				msg.SetText(Explain(err))
+				c.Message.SetText(Explain(err))
 				u.logf("login refused for %s", officerID)
 				return
 			}
@@ -223,48 +232,29 @@ func (u *UI) submitLogin(id *SafeEntry, pw *widget.Entry, msg *widget.Label, btn
 
 // LockScreen hides everything and asks for the password again.
 type LockScreen struct {
-	Reason    *widget.Label
-	Failures  *widget.Label
-	OfficerID *SafeEntry
-	Password  *widget.Entry
-	Unlock    *widget.Button
-	Message   *widget.Label
-	Progress  *widget.ProgressBarInfinite
+	Credentials
+	Reason   *widget.Label
+	Failures *widget.Label
+	Unlock   *widget.Button
 }
 
 func (u *UI) showLock(ev LockEvent) {
-	s := &LockScreen{
-		Reason:    widget.NewLabel(""),
-		Failures:  widget.NewLabel(""),
-		OfficerID: NewSafeEntry(),
-		Password:  widget.NewPasswordEntry(),
-		Message:   widget.NewLabel(""),
-		Progress:  widget.NewProgressBarInfinite(),
-	}
-	s.Progress.Hide()
-	s.Progress.Stop()
+	s := &LockScreen{Credentials: u.newCredentials(), Reason: widget.NewLabel(""), Failures: widget.NewLabel("")}
 	s.Reason.Wrapping = fyne.TextWrapWord
 	s.Reason.Alignment = fyne.TextAlignCenter
 	s.Reason.TextStyle.Bold = true
 	s.Failures.Wrapping = fyne.TextWrapWord
 	s.Failures.Importance = widget.WarningImportance
-	s.Message.Wrapping = fyne.TextWrapWord
-	s.Message.Importance = widget.DangerImportance
-	s.OfficerID.SetText(u.lastID)
 	s.setReason(ev)
-	s.Unlock = widget.NewButtonWithIcon("Accept notice and unlock", theme.LoginIcon(), func() {
-		u.submitLogin(s.OfficerID, s.Password, s.Message, s.Unlock, s.Progress)
-	})
+	s.Unlock = widget.NewButtonWithIcon("Accept notice and unlock", theme.LoginIcon(), func() { u.submitLogin(s.Credentials, s.Unlock) })
 	s.Unlock.Importance = widget.HighImportance
 	s.Password.OnSubmitted = func(string) { s.Unlock.OnTapped() }
 	notice := widget.NewLabel(assets.BannerTitle() + ". Use may be monitored, recorded and audited; unauthorized use carries criminal and civil penalties; use means consent.")
 	notice.Wrapping = fyne.TextWrapWord
 	notice.Importance = widget.LowImportance
 	lockIcon := widget.NewIcon(theme.VisibilityOffIcon())
-	lockTitle := heading("Case Viewer is locked")
-	form := widget.NewForm(widget.NewFormItem("Officer ID", s.OfficerID), widget.NewFormItem("Password", s.Password))
-	content := container.NewVBox(container.NewCenter(container.NewGridWrap(fyne.NewSize(64, 64), lockIcon)), lockTitle, s.Reason, s.Failures,
-		widget.NewSeparator(), form, notice, container.NewHBox(layout.NewSpacer(), s.Unlock), s.Progress, s.Message)
+	content := container.NewVBox(container.NewCenter(container.NewGridWrap(fyne.NewSize(64, 64), lockIcon)), heading("Case Viewer is locked"),
+		s.Reason, s.Failures, widget.NewSeparator(), s.form(), notice, container.NewHBox(layout.NewSpacer(), s.Unlock), s.Progress, s.Message)
 	u.Lock = s
 	u.setContent("locked", "Locked", centered(content, 560))
 	u.Window.Canvas().Focus(s.Password)
