@@ -2,7 +2,8 @@
 // station network, and says so the moment it is not.
 //
 // A [Guard] sends a beacon request with a fresh nonce to the station's beacon
-// every [Config.Interval] (3 s by default) and checks the signed answer with
+// every [Config.Interval] (3 s by default, counted from the start of one
+// check to the start of the next) and checks the signed answer with
 // [beacon.Verify]: the pinned station key, the nonce it sent, its own device
 // ID, and a station time close to its own. No answer, or any answer that
 // fails a check, counts as a miss. After [Config.Misses] misses in a row (2
@@ -233,6 +234,11 @@ func (g *Guard) run(ctx context.Context, changes <-chan struct{}) {
 		case <-g.trigger:
 			fast = true
 		}
+		// Regular checks start every Interval from the start of the last
+		// one, whatever the check took, so silence is noticed within
+		// Misses x Interval + Timeout (and Timeout is at most Interval/2,
+		// 1 s by default).
+		started := time.Now()
 		if fast {
 			// Re-check quickly until the station answers or we give up.
 			for i := 0; i < maxConsecutiveRecheck; i++ {
@@ -256,7 +262,11 @@ func (g *Guard) run(ctx context.Context, changes <-chan struct{}) {
 			default:
 			}
 		}
-		timer.Reset(g.cfg.Interval)
+		next := g.cfg.Interval
+		if !fast {
+			next = max(0, time.Until(started.Add(g.cfg.Interval)))
+		}
+		timer.Reset(next)
 	}
 }
 

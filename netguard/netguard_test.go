@@ -225,6 +225,46 @@ func TestSilenceAfterPresence(t *testing.T) {
 	}
 }
 
+// TestChecksKeepTheirCadence: a check that waits out its timeout does not
+// push the next one back, so silence is judged within Misses x Interval +
+// Timeout, not Misses x (Interval + Timeout).
+func TestChecksKeepTheirCadence(t *testing.T) {
+	r := newResponder(t, nil) // silent: every check waits its full timeout
+	const interval, timeout = 200 * time.Millisecond, 100 * time.Millisecond
+	var mu sync.Mutex
+	var at []time.Time
+	startGuard(t, r.addr(), func(c *Config) {
+		c.Interval, c.Timeout, c.Misses = interval, timeout, 1000
+		c.OnCheck = func(error) {
+			mu.Lock()
+			at = append(at, time.Now())
+			mu.Unlock()
+		}
+	})
+	const checks = 8
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		mu.Lock()
+		n := len(at)
+		mu.Unlock()
+		if n >= checks {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("only %d checks in 10 s", n)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	mu.Lock()
+	mean := at[checks-1].Sub(at[0]) / (checks - 1)
+	mu.Unlock()
+	// Drifting would give interval+timeout = 300 ms; allow scheduling slack.
+	if mean > interval+timeout/2 {
+		t.Fatalf("mean time between checks %v, want about %v (not %v)", mean, interval, interval+timeout)
+	}
+	t.Logf("mean time between silent checks: %v at interval %v, timeout %v", mean, interval, timeout)
+}
+
 func TestOneMissIsForgiven(t *testing.T) {
 	var mu sync.Mutex
 	n := 0
