@@ -578,9 +578,31 @@ func (s *DocumentScreen) tick() {
 	if s.doc == nil || s.closed {
 		return
 	}
-	if m := s.u.opts.Now().Truncate(time.Minute); !m.Equal(s.minute) {
+	now := s.u.opts.Now()
+	if s.opened != nil && !s.opened.GrantExpires.IsZero() && !now.Before(s.opened.GrantExpires) {
+		s.grantEnded()
+		return
+	}
+	if m := now.Truncate(time.Minute); !m.Equal(s.minute) {
 		s.render(s.page, true)
 	}
+}
+
+// grantEnded closes a document whose grant has expired while it was on
+// screen: its pages are zeroed, the officer is taken back to the cases and
+// told why.
+func (s *DocumentScreen) grantEnded() {
+	u := s.u
+	ended := s.opened.GrantExpires
+	caseNum := s.opened.CaseNumber
+	if caseNum == "" {
+		caseNum = s.detail.Number
+	}
+	u.logf("document closed: its grant expired")
+	s.close()
+	u.Doc = nil
+	u.showCases()
+	u.showMessage("Access ended", fmt.Sprintf("Your access to case %s ended at %s. The document was closed and its pages were wiped from memory. Request access again if you still need it.", caseNum, when(ended)))
 }
 
 func (s *DocumentScreen) ticker() {

@@ -236,6 +236,47 @@ func TestWatermarkRestampsEachMinute(t *testing.T) {
 	}
 }
 
+func TestGrantExpiryClosesTheDocument(t *testing.T) {
+	b := newFakeBackend()
+	r := &fakeRenderer{pages: 2}
+	u := newTestUI(t, b, r)
+	now := time.Now()
+	u.opts.Now = func() time.Time { return now }
+	d := openIncidentReport(t, u, "D-4471", "detective-pw")
+	shown := d.ShownImage()
+	if shown == nil || !hasNonZero(shown.Pix) {
+		t.Fatal("no page shown")
+	}
+	now = d.opened.GrantExpires.Add(-time.Second)
+	d.tick()
+	if u.Doc != d || d.closed {
+		t.Fatal("closed before the grant expired")
+	}
+	now = d.opened.GrantExpires
+	d.tick()
+	if u.Doc != nil || !d.closed {
+		t.Fatal("the document stays open after its grant expired")
+	}
+	if hasNonZero(shown.Pix) {
+		t.Error("the page's pixels were not zeroed")
+	}
+	if !strings.Contains(u.lastError, "ended at") || !strings.Contains(u.lastError, "wiped from memory") {
+		t.Errorf("message %q", u.lastError)
+	}
+	if u.current != "cases" {
+		t.Errorf("screen %q after the grant ended, want cases", u.current)
+	}
+}
+
+func hasNonZero(b []byte) bool {
+	for _, v := range b {
+		if v != 0 {
+			return true
+		}
+	}
+	return false
+}
+
 func TestLockScreenHidesEverything(t *testing.T) {
 	for _, tt := range []struct {
 		name string
