@@ -278,6 +278,17 @@ func (f *flags) open() (*station.Station, error) {
 	return station.Open(ctx, *f.data, opt)
 }
 
+// start parses args, checks the required flags and opens the station.
+func (f *flags) start(args []string, maxPos int, req ...string) (*station.Station, error) {
+	if err := f.parse(args, maxPos); err != nil {
+		return nil, err
+	}
+	if err := required(f, req...); err != nil {
+		return nil, err
+	}
+	return f.open()
+}
+
 // actor names who ran an admin command, for the audit log.
 func actor() string {
 	u := os.Getenv("SUDO_USER")
@@ -567,10 +578,7 @@ func cmdOfficer(sub string, args []string, env *Env) error {
 		return nil
 	case "list":
 		f := newFlags("officer list", "Lists officers with their role, unit and status.", env)
-		if err := f.parse(args, 0); err != nil {
-			return err
-		}
-		st, err := f.open()
+		st, err := f.start(args, 0)
 		if err != nil {
 			return err
 		}
@@ -622,13 +630,7 @@ func cmdEnroll(args []string, env *Env) error {
 	f := newFlags("enroll", "Prints a one-time enrollment token for an officer's laptop.", env)
 	officer := f.String("officer", "", "officer ID (required)")
 	ttl := f.Duration("ttl", station.DefaultEnrollTTL, "how long the token stays valid (at most 168h)")
-	if err := f.parse(args, 0); err != nil {
-		return err
-	}
-	if err := required(f, "officer"); err != nil {
-		return err
-	}
-	st, err := f.open()
+	st, err := f.start(args, 0, "officer")
 	if err != nil {
 		return err
 	}
@@ -645,10 +647,7 @@ func cmdEnroll(args []string, env *Env) error {
 func cmdDevice(sub string, args []string, env *Env) error {
 	if sub == "list" {
 		f := newFlags("device list", "Lists enrolled laptops.", env)
-		if err := f.parse(args, 0); err != nil {
-			return err
-		}
-		st, err := f.open()
+		st, err := f.start(args, 0)
 		if err != nil {
 			return err
 		}
@@ -703,13 +702,7 @@ func cmdCase(sub string, args []string, env *Env) error {
 		number := f.String("number", "", "case number, such as 2026-0412 (required)")
 		title := f.String("title", "", "title (required)")
 		unit := f.String("unit", "", "owning unit (required)")
-		if err := f.parse(args, 0); err != nil {
-			return err
-		}
-		if err := required(f, "number", "title", "unit"); err != nil {
-			return err
-		}
-		st, err := f.open()
+		st, err := f.start(args, 0, "number", "title", "unit")
 		if err != nil {
 			return err
 		}
@@ -721,10 +714,7 @@ func cmdCase(sub string, args []string, env *Env) error {
 		return nil
 	case "list":
 		f := newFlags("case list", "Lists cases with their teams.", env)
-		if err := f.parse(args, 0); err != nil {
-			return err
-		}
-		st, err := f.open()
+		st, err := f.start(args, 0)
 		if err != nil {
 			return err
 		}
@@ -748,13 +738,7 @@ func cmdCase(sub string, args []string, env *Env) error {
 		number := f.String("number", "", "case number (required)")
 		officer := f.String("officer", "", "officer ID (required)")
 		role := f.String("role", "member", "lead, member, technician or remove")
-		if err := f.parse(args, 0); err != nil {
-			return err
-		}
-		if err := required(f, "number", "officer"); err != nil {
-			return err
-		}
-		st, err := f.open()
+		st, err := f.start(args, 0, "number", "officer")
 		if err != nil {
 			return err
 		}
@@ -807,10 +791,7 @@ func cmdDocAdd(_ string, args []string, env *Env) error {
 func cmdAudit(sub string, args []string, env *Env) error {
 	if sub == "verify" {
 		f := newFlags("audit verify", "Checks the audit log: exit 0 only when it is intact; otherwise lists what is wrong and where.", env)
-		if err := f.parse(args, 0); err != nil {
-			return err
-		}
-		st, err := f.open()
+		st, err := f.start(args, 0)
 		if err != nil {
 			return err
 		}
