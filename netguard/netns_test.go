@@ -3,10 +3,7 @@
 package netguard
 
 import (
-	"bufio"
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"fmt"
 	"net"
 	"os"
@@ -17,6 +14,7 @@ import (
 	"time"
 
 	"caseviewer/beacon"
+	"caseviewer/internal/netnstest"
 )
 
 // The namespace tests put the station's beacon in one network namespace and
@@ -118,153 +116,34 @@ func runClientHelper() int {
 	return 0
 }
 
-// netns is a pair of namespaces joined by a veth pair.
+// netns is the beacon (A) and the guarded client (B) in their namespaces.
 type netns struct {
-	t     *testing.T
-	a, b  string // namespace names: beacon side, client side
-	vethA string
-	vethB string
-	procs []*exec.Cmd
-	lines chan line
+	*netnstest.Pair
+	client <-chan netnstest.Line
 }
 
-type line struct {
-	at   time.Time
-	text string
-}
-
-func run(t *testing.T, args ...string) {
-	t.Helper()
-	if out, err := exec.Command(args[0], args[1:]...).CombinedOutput(); err != nil {
-		t.Fatalf("%s: %v: %s", strings.Join(args, " "), err, out)
-	}
-}
-
-// newNetns makes the namespaces or skips (fails under CI=true) where that
-// is not possible.
 func newNetns(t *testing.T) *netns {
-	t.Helper()
-	ci := os.Getenv("CI") == "true"
-	skip := func(why string) {
-		if ci {
-			t.Fatalf("CI must run the network namespace tests, but %s", why)
-		}
-		t.Skipf("skipping the network namespace test: %s", why)
-	}
-	if os.Geteuid() != 0 {
-		skip("it needs root")
-	}
-	if _, err := exec.LookPath("ip"); err != nil {
-		skip("the ip command (iproute2) is missing")
-	}
-	var r [3]byte
-	rand.Read(r[:])
-	sfx := hex.EncodeToString(r[:])
-	n := &netns{t: t, a: "cvgA-" + sfx, b: "cvgB-" + sfx, vethA: "cvga" + sfx, vethB: "cvgb" + sfx}
-	if out, err := exec.Command("ip", "netns", "add", n.a).CombinedOutput(); err != nil {
-		skip(fmt.Sprintf("cannot create a network namespace: %v: %s", err, out))
-	}
-	t.Cleanup(n.cleanup)
-	run(t, "ip", "netns", "add", n.b)
-	run(t, "ip", "link", "add", n.vethA, "type", "veth", "peer", "name", n.vethB)
-	run(t, "ip", "link", "set", n.vethA, "netns", n.a)
-	run(t, "ip", "link", "set", n.vethB, "netns", n.b)
-	run(t, "ip", "-n", n.a, "addr", "add", beaconIP+"/24", "dev", n.vethA)
-	run(t, "ip", "-n", n.b, "addr", "add", clientIP+"/24", "dev", n.vethB)
-	for _, x := range [][2]string{{n.a, n.vethA}, {n.b, n.vethB}, {n.a, "lo"}, {n.b, "lo"}} {
-		run(t, "ip", "-n", x[0], "link", "set", x[1], "up")
-	}
-	n.lines = make(chan line, 1024)
-	return n
-}
-
-func (n *netns) cleanup() {
-	for _, p := range n.procs {
-		if p.Process != nil {
-			p.Process.Signal(syscall.SIGKILL)
-			p.Wait()
-		}
-	}
-	// Deleting a namespace deletes the veth end inside it.
-	exec.Command("ip", "netns", "del", n.a).Run()
-	exec.Command("ip", "netns", "del", n.b).Run()
-}
-
-// start runs this test binary in namespace ns in a helper role.
-func (n *netns) start(ns string, env ...string) *exec.Cmd {
-	n.t.Helper()
-	exe, err := os.Executable()
-	if err != nil {
-		n.t.Fatal(err)
-	}
-	cmd := exec.Command("ip", "netns", "exec", ns, exe, "-test.run=^$")
-	cmd.Env = append(os.Environ(), env...)
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		n.t.Fatal(err)
-	}
-	cmd.Stderr = os.Stderr
-	if err := cmd.Start(); err != nil {
-		n.t.Fatal(err)
-	}
-	n.procs = append(n.procs, cmd)
-	role := strings.TrimPrefix(env[0], helperEnv+"=")
-	ready := make(chan struct{})
-	go func() {
-		sc := bufio.NewScanner(out)
-		first := true
-		for sc.Scan() {
-			if first && role == "beacon" {
-				close(ready)
-				first = false
-			}
-			if role == "client" {
-				n.lines <- line{time.Now(), sc.Text()}
-			}
-		}
-		if first && role == "beacon" {
-			close(ready)
-		}
-	}()
-	if role == "beacon" {
-		select {
-		case <-ready:
-		case <-time.After(10 * time.Second):
-			n.t.Fatal("the beacon helper did not start")
-		}
-	}
-	return cmd
+	return &netns{Pair: netnstest.New(t, "cvg", beaconIP+"/24", clientIP+"/24")}
 }
 
 func (n *netns) startBeacon(mode string) *exec.Cmd {
-	return n.start(n.a, helperEnv+"=beacon", modeEnv+"="+mode)
+	cmd, lines := n.Start(n.A, helperEnv+"=beacon", modeEnv+"="+mode)
+	n.Wait(lines, "READY", 10*time.Second)
+	return cmd
 }
 
 func (n *netns) startClient(interval time.Duration) {
-	n.start(n.b, helperEnv+"=client", addrEnv+"="+net.JoinHostPort(beaconIP, beaconPort), intervalEnv+"="+interval.String())
+	_, n.client = n.Start(n.B, helperEnv+"=client", addrEnv+"="+net.JoinHostPort(beaconIP, beaconPort), intervalEnv+"="+interval.String())
 }
 
-// waitLine waits for a client line with prefix and returns it.
-func (n *netns) waitLine(prefix string, within time.Duration) line {
-	n.t.Helper()
-	deadline := time.After(within)
-	for {
-		select {
-		case l := <-n.lines:
-			if strings.HasPrefix(l.text, "ERROR") {
-				n.t.Fatalf("client helper: %s", l.text)
-			}
-			if strings.HasPrefix(l.text, prefix) {
-				return l
-			}
-			if prefix == "LEFT" && l.text == "CHECK ok" {
-				n.t.Fatalf("a check passed where none may: %s", l.text)
-			}
-		case <-deadline:
-			n.t.Fatalf("no %q from the client within %v", prefix, within)
-			return line{}
-		}
+// waitLine waits for a client line with prefix; while waiting for the
+// verdict, a passing check fails the test.
+func (n *netns) waitLine(prefix string, within time.Duration) netnstest.Line {
+	var forbidden []string
+	if prefix == "LEFT" {
+		forbidden = []string{"CHECK ok"}
 	}
+	return n.Wait(n.client, prefix, within, forbidden...)
 }
 
 func TestNetnsLinkDown(t *testing.T) {
@@ -276,15 +155,15 @@ func TestNetnsLinkDown(t *testing.T) {
 			// netlink watch can make it.
 			n.startClient(DefaultInterval)
 			n.waitLine("CHECK ok", 5*time.Second)
-			ns, dev := n.a, n.vethA
+			ns := n.A
 			if side == "laptop side" {
-				ns, dev = n.b, n.vethB
+				ns = n.B
 			}
 			down := time.Now()
-			run(t, "ip", "-n", ns, "link", "set", dev, "down")
+			n.LinkDown(ns)
 			l := n.waitLine("LEFT", 5*time.Second)
-			d := l.at.Sub(down)
-			t.Logf("link down (%s) -> left after %v: %s", side, d.Round(time.Millisecond), l.text)
+			d := l.At.Sub(down)
+			t.Logf("link down (%s) -> left after %v: %s", side, d.Round(time.Millisecond), l.Text)
 			if d > time.Second {
 				t.Fatalf("left %v after the link went down, goal 1 s", d)
 			}
@@ -313,11 +192,11 @@ func TestNetnsBeaconSilenced(t *testing.T) {
 				t.Fatal(err)
 			}
 			l := n.waitLine("LEFT", 10*time.Second)
-			d := l.at.Sub(silenced)
+			d := l.At.Sub(silenced)
 			limit := 2*interval + time.Second
-			t.Logf("beacon %s -> left after %v (limit %v): %s", how, d.Round(time.Millisecond), limit, l.text)
-			if d > limit || !strings.Contains(l.text, "no answer") {
-				t.Fatalf("left after %v (limit %v): %s", d, limit, l.text)
+			t.Logf("beacon %s -> left after %v (limit %v): %s", how, d.Round(time.Millisecond), limit, l.Text)
+			if d > limit || !strings.Contains(l.Text, "no answer") {
+				t.Fatalf("left after %v (limit %v): %s", d, limit, l.Text)
 			}
 			if how == "stopped" {
 				b.Process.Signal(syscall.SIGCONT)
@@ -340,10 +219,10 @@ func TestNetnsBadBeacons(t *testing.T) {
 			start := time.Now()
 			n.startClient(interval)
 			l := n.waitLine("LEFT", 10*time.Second)
-			d := l.at.Sub(start)
-			t.Logf("%s: left after %v: %s", mode, d.Round(time.Millisecond), l.text)
-			if !strings.Contains(l.text, want) {
-				t.Fatalf("verdict %q does not name %q", l.text, want)
+			d := l.At.Sub(start)
+			t.Logf("%s: left after %v: %s", mode, d.Round(time.Millisecond), l.Text)
+			if !strings.Contains(l.Text, want) {
+				t.Fatalf("verdict %q does not name %q", l.Text, want)
 			}
 			if limit := 2*interval + time.Second; d > limit+time.Second { // plus the helper's start-up
 				t.Fatalf("left after %v", d)

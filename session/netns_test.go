@@ -3,10 +3,7 @@
 package session
 
 import (
-	"bufio"
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"fmt"
 	"net"
 	"os"
@@ -18,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"caseviewer/internal/netnstest"
 	"caseviewer/station"
 )
 
@@ -133,154 +131,40 @@ func nsClientHelper() int {
 	return 0
 }
 
-type nsPair struct {
-	t      *testing.T
-	a, b   string
-	va, vb string
-	procs  []*exec.Cmd
-}
-
-func newNsPair(t *testing.T) *nsPair {
-	t.Helper()
-	skip := func(why string) {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("CI must run the network namespace test, but %s", why)
-		}
-		t.Skipf("skipping the network namespace test: %s", why)
-	}
-	if os.Geteuid() != 0 {
-		skip("it needs root")
-	}
-	if _, err := exec.LookPath("ip"); err != nil {
-		skip("the ip command (iproute2) is missing")
-	}
-	var r [3]byte
-	rand.Read(r[:])
-	sfx := hex.EncodeToString(r[:])
-	n := &nsPair{t: t, a: "cvsA-" + sfx, b: "cvsB-" + sfx, va: "cvsa" + sfx, vb: "cvsb" + sfx}
-	if out, err := exec.Command("ip", "netns", "add", n.a).CombinedOutput(); err != nil {
-		skip(fmt.Sprintf("cannot create a network namespace: %v: %s", err, out))
-	}
-	t.Cleanup(func() {
-		for _, p := range n.procs {
-			p.Process.Signal(syscall.SIGKILL)
-			p.Wait()
-		}
-		exec.Command("ip", "netns", "del", n.a).Run()
-		exec.Command("ip", "netns", "del", n.b).Run()
-	})
-	for _, args := range [][]string{
-		{"netns", "add", n.b},
-		{"link", "add", n.va, "type", "veth", "peer", "name", n.vb},
-		{"link", "set", n.va, "netns", n.a},
-		{"link", "set", n.vb, "netns", n.b},
-		{"-n", n.a, "addr", "add", nsStationIP + "/24", "dev", n.va},
-		{"-n", n.b, "addr", "add", nsClientIP + "/24", "dev", n.vb},
-		{"-n", n.a, "link", "set", n.va, "up"},
-		{"-n", n.b, "link", "set", n.vb, "up"},
-		{"-n", n.a, "link", "set", "lo", "up"},
-		{"-n", n.b, "link", "set", "lo", "up"},
-	} {
-		if out, err := exec.Command("ip", args...).CombinedOutput(); err != nil {
-			t.Fatalf("ip %s: %v: %s", strings.Join(args, " "), err, out)
-		}
-	}
-	return n
-}
-
-type nsLine struct {
-	at   time.Time
-	text string
-}
-
-// start runs the test binary in ns with env and returns its command and
-// its output lines.
-func (n *nsPair) start(ns string, env ...string) (*exec.Cmd, <-chan nsLine) {
-	exe, err := os.Executable()
-	if err != nil {
-		n.t.Fatal(err)
-	}
-	cmd := exec.Command("ip", "netns", "exec", ns, exe, "-test.run=^$")
-	cmd.Env = append(os.Environ(), env...)
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		n.t.Fatal(err)
-	}
-	cmd.Stderr = os.Stderr
-	if err := cmd.Start(); err != nil {
-		n.t.Fatal(err)
-	}
-	n.procs = append(n.procs, cmd)
-	lines := make(chan nsLine, 64)
-	go func() {
-		sc := bufio.NewScanner(out)
-		for sc.Scan() {
-			lines <- nsLine{time.Now(), sc.Text()}
-		}
-		close(lines)
-	}()
-	return cmd, lines
-}
-
-func (n *nsPair) wait(lines <-chan nsLine, prefix string, within time.Duration) nsLine {
-	n.t.Helper()
-	deadline := time.After(within)
-	for {
-		select {
-		case l, ok := <-lines:
-			if !ok {
-				n.t.Fatalf("helper ended before %q", prefix)
-			}
-			if strings.HasPrefix(l.text, "ERROR") {
-				n.t.Fatalf("helper: %s", l.text)
-			}
-			if strings.HasPrefix(l.text, prefix) {
-				return l
-			}
-		case <-deadline:
-			n.t.Fatalf("no %q within %v", prefix, within)
-		}
-	}
-}
-
 func TestNetnsWipe(t *testing.T) {
 	cases := []struct {
 		name     string
 		interval time.Duration
-		act      func(n *nsPair, stationProc *exec.Cmd)
+		act      func(n *netnstest.Pair, stationProc *exec.Cmd)
 		limit    time.Duration
 	}{
-		{"link down", 3 * time.Second, func(n *nsPair, _ *exec.Cmd) {
-			if out, err := exec.Command("ip", "-n", n.a, "link", "set", n.va, "down").CombinedOutput(); err != nil {
-				t.Fatalf("link down: %v: %s", err, out)
-			}
-		}, time.Second},
-		{"beacon silenced", 500 * time.Millisecond, func(_ *nsPair, p *exec.Cmd) {
+		{"link down", 3 * time.Second, func(n *netnstest.Pair, _ *exec.Cmd) { n.LinkDown(n.A) }, time.Second},
+		{"beacon silenced", 500 * time.Millisecond, func(_ *netnstest.Pair, p *exec.Cmd) {
 			p.Process.Signal(syscall.SIGUSR1)
 		}, 2*500*time.Millisecond + time.Second},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			n := newNsPair(t)
+			n := netnstest.New(t, "cvs", nsStationIP+"/24", nsClientIP+"/24")
 			dir := t.TempDir()
 			stationDir := filepath.Join(dir, "station")
 			clientDir := filepath.Join(dir, "client")
-			sp, slines := n.start(n.a, nsHelperEnv+"=station", nsDirEnv+"="+stationDir)
-			ready := n.wait(slines, "READY", 30*time.Second)
-			f := strings.Fields(ready.text)
+			sp, slines := n.Start(n.A, nsHelperEnv+"=station", nsDirEnv+"="+stationDir)
+			ready := n.Wait(slines, "READY", 30*time.Second)
+			f := strings.Fields(ready.Text)
 			if len(f) != 3 {
-				t.Fatalf("station helper said %q", ready.text)
+				t.Fatalf("station helper said %q", ready.Text)
 			}
-			_, clines := n.start(n.b, nsHelperEnv+"=client", nsDirEnv+"="+clientDir, nsTokenEnv+"="+f[1], nsDocEnv+"="+f[2],
+			_, clines := n.Start(n.B, nsHelperEnv+"=client", nsDirEnv+"="+clientDir, nsTokenEnv+"="+f[1], nsDocEnv+"="+f[2],
 				nsIntervalEnv+"="+tc.interval.String())
-			n.wait(clines, "OPEN", 30*time.Second)
+			n.Wait(clines, "OPEN", 30*time.Second)
 			start := time.Now()
 			tc.act(n, sp)
-			l := n.wait(clines, "WIPED", 10*time.Second)
-			d := l.at.Sub(start)
-			t.Logf("%s -> %s after %v (limit %v)", tc.name, l.text, d.Round(time.Millisecond), tc.limit)
-			if !strings.HasPrefix(l.text, "WIPED left_network zeroed=true cache=0 keyring=0 failures=0") {
-				t.Fatalf("the wipe: %s", l.text)
+			l := n.Wait(clines, "WIPED", 10*time.Second)
+			d := l.At.Sub(start)
+			t.Logf("%s -> %s after %v (limit %v)", tc.name, l.Text, d.Round(time.Millisecond), tc.limit)
+			if !strings.HasPrefix(l.Text, "WIPED left_network zeroed=true cache=0 keyring=0 failures=0") {
+				t.Fatalf("the wipe: %s", l.Text)
 			}
 			if d > tc.limit {
 				t.Fatalf("wiped %v after %s, limit %v", d, tc.name, tc.limit)
