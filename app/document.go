@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"image"
 	"math"
@@ -84,6 +85,9 @@ type DocumentScreen struct {
 	stop    chan struct{}
 	canNote bool
 	opening time.Time
+
+	renewing   bool      // a grant renewal is under way
+	renewAfter time.Time // no renewal before this (after a failure)
 
 	mu    sync.Mutex // guards clean and shown against the wipe
 	clean *image.RGBA
@@ -182,11 +186,7 @@ func (u *UI) openDocument(detail CaseDetail, info DocumentInfo) {
 			if aerr == nil {
 				s.annots = annots
 			}
-			head := fmt.Sprintf("%s · case %s", title, caseNum)
-			if !opened.GrantExpires.IsZero() {
-				head += " · your access to it ends " + when(opened.GrantExpires)
-			}
-			s.Title.SetText(head)
+			s.setTitle()
 			s.Strip.Refresh()
 			s.Annotations.Refresh()
 			s.annotHint()
@@ -199,6 +199,28 @@ func (u *UI) openDocument(detail CaseDetail, info DocumentInfo) {
 			doc.Prefetch(1, zoom*scale)
 		}
 	})
+}
+
+// caseNumber is the case of the document on screen.
+func (s *DocumentScreen) caseNumber() string {
+	if s.opened != nil && s.opened.CaseNumber != "" {
+		return s.opened.CaseNumber
+	}
+	return s.detail.Number
+}
+
+// setTitle shows the document, its case and, for access through an approved
+// request, when that access ends.
+func (s *DocumentScreen) setTitle() {
+	title := s.info.Title
+	if s.opened != nil && s.opened.Title != "" {
+		title = s.opened.Title
+	}
+	head := fmt.Sprintf("%s · case %s", title, s.caseNumber())
+	if s.detail.Access == AccessGranted && !s.detail.GrantExpires.IsZero() {
+		head += " · your access to the case ends " + when(s.detail.GrantExpires)
+	}
+	s.Title.SetText(head)
 }
 
 func (s *DocumentScreen) scale() float64 {
@@ -579,30 +601,96 @@ func (s *DocumentScreen) tick() {
 		return
 	}
 	now := s.u.opts.Now()
-	if s.opened != nil && !s.opened.GrantExpires.IsZero() && !now.Before(s.opened.GrantExpires) {
-		s.grantEnded()
-		return
+	if s.opened != nil && !s.opened.GrantExpires.IsZero() {
+		exp := s.opened.GrantExpires
+		if !now.Before(exp) {
+			s.grantEnded("")
+			return
+		}
+		if !now.Before(exp.Add(-grantRenewAhead)) && !s.renewing && !now.Before(s.renewAfter) {
+			s.renewGrant()
+		}
 	}
 	if m := now.Truncate(time.Minute); !m.Equal(s.minute) {
 		s.render(s.page, true)
 	}
 }
 
-// grantEnded closes a document whose grant has expired while it was on
-// screen: its pages are zeroed, the officer is taken back to the cases and
-// told why.
-func (s *DocumentScreen) grantEnded() {
+// A document's grant is short-lived (the station bounds it by the session's
+// idle limit and by the case access grant). While a document is on screen
+// the app asks the station for a fresh one this long before it runs out;
+// after a failure that may pass (station busy or unreachable) it asks again
+// after grantRetry, until the grant has run out.
+const (
+	grantRenewAhead = 2 * time.Minute
+	grantRetry      = 15 * time.Second
+)
+
+// renewGrant asks the station again for the document on screen. The station
+// decides afresh (and audits it): a new grant extends the time the document
+// may stay open; a refusal closes it. The pages already rendered stay; the
+// re-fetched plaintext is zeroed at once.
+func (s *DocumentScreen) renewGrant() {
+	u := s.u
+	s.renewing = true
+	caseID, docID := s.detail.ID, s.info.ID
+	u.run(func(ctx context.Context) func() {
+		fresh, err := u.backend.OpenDocument(ctx, caseID, docID)
+		var exp time.Time
+		if err == nil {
+			exp = fresh.GrantExpires
+			u.backend.CloseDocument(fresh)
+		}
+		return func() {
+			s.renewing = false
+			if s.closed || s.opened == nil {
+				return
+			}
+			switch {
+			case err == nil && exp.After(s.opened.GrantExpires):
+				s.opened.GrantExpires = exp
+				u.logf("document grant renewed")
+			case err == nil:
+				// The station gave no more time: the access itself ends then.
+				s.renewAfter = s.opened.GrantExpires
+			case accessRefused(err):
+				s.grantEnded(Explain(err))
+			default:
+				u.logf("document grant renewal failed, will retry: %v", err)
+				s.renewAfter = u.opts.Now().Add(grantRetry)
+			}
+		}
+	})
+}
+
+// accessRefused reports an error that means the station will not let the
+// officer see the document any more (as opposed to one that may pass).
+func accessRefused(err error) bool {
+	for _, e := range []error{ErrAccessDenied, ErrGrantExpired, ErrGrantRevoked, ErrNotFound, ErrSessionEnded,
+		ErrDeviceRevoked, ErrAccountDisabled} {
+		if errors.Is(err, e) {
+			return true
+		}
+	}
+	return false
+}
+
+// grantEnded closes a document whose grant has run out (or whose renewal
+// the station refused, why says how) while it was on screen: its pages are
+// zeroed, the officer is taken back to the cases and told why.
+func (s *DocumentScreen) grantEnded(why string) {
 	u := s.u
 	ended := s.opened.GrantExpires
-	caseNum := s.opened.CaseNumber
-	if caseNum == "" {
-		caseNum = s.detail.Number
-	}
-	u.logf("document closed: its grant expired")
+	caseNum := s.caseNumber()
+	u.logf("document closed: its grant ended")
 	s.close()
 	u.Doc = nil
 	u.showCases()
-	u.showMessage("Access ended", fmt.Sprintf("Your access to case %s ended at %s. The document was closed and its pages were wiped from memory. Request access again if you still need it.", caseNum, when(ended)))
+	msg := fmt.Sprintf("Your access to case %s ended at %s.", caseNum, when(ended))
+	if why != "" {
+		msg = "The station no longer allows this document: " + why
+	}
+	u.showMessage("Access ended", msg+" The document was closed and its pages were wiped from memory. Request access again if you still need it.")
 }
 
 func (s *DocumentScreen) ticker() {

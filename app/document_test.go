@@ -1,6 +1,7 @@
 package app
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -236,35 +237,77 @@ func TestWatermarkRestampsEachMinute(t *testing.T) {
 	}
 }
 
-func TestGrantExpiryClosesTheDocument(t *testing.T) {
+func TestDocumentGrantIsRenewedWhileShown(t *testing.T) {
 	b := newFakeBackend()
 	r := &fakeRenderer{pages: 2}
 	u := newTestUI(t, b, r)
-	now := time.Now()
+	now := time.Date(2026, 12, 3, 10, 0, 0, 0, time.UTC)
 	u.opts.Now = func() time.Time { return now }
+	b.grantUntil = now.Add(30 * time.Minute)
+	d := openIncidentReport(t, u, "D-4471", "detective-pw")
+	opens := len(b.opened)
+
+	// Well before the end: nothing is asked.
+	now = now.Add(20 * time.Minute)
+	d.tick()
+	if len(b.opened) != opens {
+		t.Fatal("renewed too early")
+	}
+	// Two minutes before: the station is asked again and gives more time;
+	// the re-fetched plaintext is zeroed at once.
+	b.grantUntil = now.Add(30 * time.Minute)
+	now = now.Add(8*time.Minute + 30*time.Second)
+	d.tick()
+	if len(b.opened) != opens+1 || !d.opened.GrantExpires.Equal(b.grantUntil) {
+		t.Fatalf("not renewed: %d opens, grant until %v", len(b.opened)-opens, d.opened.GrantExpires)
+	}
+	if hasNonZero(b.opened[len(b.opened)-1].PDF) {
+		t.Error("the renewal's plaintext copy was not zeroed")
+	}
+	// A renewal that fails for a reason that may pass (station unreachable)
+	// is retried, and the document stays until its grant runs out.
+	b.openErr = ErrUnreachable
+	now = d.opened.GrantExpires.Add(-time.Minute)
+	d.tick()
+	if d.closed {
+		t.Fatal("closed on a failed renewal before the grant ran out")
+	}
+	now = d.opened.GrantExpires
+	d.tick()
+	if !d.closed || u.Doc != nil {
+		t.Fatal("the document stays open after its grant ran out")
+	}
+	if !strings.Contains(u.lastError, "ended at") {
+		t.Errorf("message %q", u.lastError)
+	}
+}
+
+func TestDocumentClosesWhenRenewalIsRefused(t *testing.T) {
+	b := newFakeBackend()
+	r := &fakeRenderer{pages: 2}
+	u := newTestUI(t, b, r)
+	now := time.Date(2026, 12, 3, 10, 0, 0, 0, time.UTC)
+	u.opts.Now = func() time.Time { return now }
+	b.grantUntil = now.Add(30 * time.Minute)
 	d := openIncidentReport(t, u, "D-4471", "detective-pw")
 	shown := d.ShownImage()
 	if shown == nil || !hasNonZero(shown.Pix) {
 		t.Fatal("no page shown")
 	}
-	now = d.opened.GrantExpires.Add(-time.Second)
-	d.tick()
-	if u.Doc != d || d.closed {
-		t.Fatal("closed before the grant expired")
-	}
-	now = d.opened.GrantExpires
+	b.openErr = fmt.Errorf("station: %w", ErrAccessDenied)
+	now = now.Add(29 * time.Minute)
 	d.tick()
 	if u.Doc != nil || !d.closed {
-		t.Fatal("the document stays open after its grant expired")
+		t.Fatal("the document stays open after the station refused it")
 	}
 	if hasNonZero(shown.Pix) {
 		t.Error("the page's pixels were not zeroed")
 	}
-	if !strings.Contains(u.lastError, "ended at") || !strings.Contains(u.lastError, "wiped from memory") {
+	if !strings.Contains(u.lastError, "no longer allows") || !strings.Contains(u.lastError, "wiped from memory") {
 		t.Errorf("message %q", u.lastError)
 	}
 	if u.current != "cases" {
-		t.Errorf("screen %q after the grant ended, want cases", u.current)
+		t.Errorf("screen %q after access ended, want cases", u.current)
 	}
 }
 

@@ -36,6 +36,10 @@ type fakeBackend struct {
 	opened    []*OpenedDocument
 	logouts   int
 	closed    int
+	// grantUntil, if set, is when the document grants it issues end;
+	// openErr, if set, is what opening a document returns.
+	grantUntil time.Time
+	openErr    error
 }
 
 type fakeOfficer struct {
@@ -262,13 +266,20 @@ func (b *fakeBackend) OpenDocument(ctx context.Context, caseID, docID string) (*
 	if err != nil {
 		return nil, err
 	}
+	if b.openErr != nil {
+		return nil, b.openErr
+	}
 	c, _, err := b.caseFor(o, caseID)
 	if err != nil {
 		return nil, err
 	}
+	until := b.grantUntil
+	if until.IsZero() {
+		until = time.Now().Add(time.Hour)
+	}
 	for _, d := range c.Documents {
 		if d.ID == docID {
-			od := &OpenedDocument{PDF: append([]byte(nil), c.pdf...), DocumentID: d.ID, Title: d.Title, CaseNumber: c.Number, SessionCode: "K7Q2", GrantExpires: time.Now().Add(time.Hour)}
+			od := &OpenedDocument{PDF: append([]byte(nil), c.pdf...), DocumentID: d.ID, Title: d.Title, CaseNumber: c.Number, SessionCode: "K7Q2", GrantExpires: until}
 			b.opened = append(b.opened, od)
 			return od, nil
 		}
