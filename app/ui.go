@@ -163,6 +163,10 @@ func (u *UI) Start() {
 	u.showEnroll()
 }
 
+// Quit ends the app as closing its window does; the caller's deferred
+// wipe then runs. It may be called from any goroutine (a signal handler).
+func (u *UI) Quit() { u.ui(u.App.Quit) }
+
 // Screen returns the name of the screen shown ("enroll", "banner", "login",
 // "cases", "case", "document", "requests", "audit", "locked").
 func (u *UI) Screen() string { return u.current }
@@ -444,10 +448,14 @@ func (u *UI) installShortcuts() {
 			u.Doc.typedRune(r)
 		}
 	})
-	find := func(fyne.Shortcut) {
-		if u.Doc != nil && u.current == "document" {
-			u.Doc.focusFind()
-		}
+	c.AddShortcut(&desktopShortcutFind, u.typedShortcut)
+}
+
+// typedShortcut runs the window's shortcuts: from the canvas, or from an
+// entry that has focus (SafeEntry.OnShortcut).
+func (u *UI) typedShortcut(s fyne.Shortcut) {
+	u.touch()
+	if s.ShortcutName() == desktopShortcutFind.ShortcutName() && u.Doc != nil && u.current == "document" {
+		u.Doc.focusFind()
 	}
-	c.AddShortcut(&desktopShortcutFind, find)
 }

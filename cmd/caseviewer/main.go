@@ -22,7 +22,6 @@ import (
 	"syscall"
 	"time"
 
-	"fyne.io/fyne/v2"
 	fyneapp "fyne.io/fyne/v2/app"
 
 	"caseviewer/app"
@@ -62,7 +61,7 @@ func main() {
 	go func() {
 		<-sig
 		logf("quitting on signal")
-		fyne.Do(a.Quit)
+		u.Quit()
 	}()
 	u.Start()
 	u.Window.ShowAndRun()
