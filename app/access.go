@@ -306,7 +306,14 @@ func centered(c fyne.CanvasObject, width float32) fyne.CanvasObject {
 
 // SafeEntry is a text entry whose text cannot be copied or cut out of the
 // app (no shortcut, no context menu): the clipboard never gets case text.
-type SafeEntry struct{ widget.Entry }
+type SafeEntry struct {
+	widget.Entry
+
+	// OnShortcut, when set, gets the window's own shortcuts (Ctrl+F) that
+	// the desktop driver hands to the entry with focus rather than to the
+	// window, so they keep working while the entry is being typed in.
+	OnShortcut func(fyne.Shortcut)
+}
 
 // NewSafeEntry returns a one-line SafeEntry.
 func NewSafeEntry() *SafeEntry {
@@ -324,13 +331,31 @@ func NewSafeMultiLineEntry() *SafeEntry {
 	return e
 }
 
-// TypedShortcut drops copy and cut and passes every other shortcut on.
+// TypedShortcut drops copy and cut, hands the window's shortcuts to
+// OnShortcut and passes every other shortcut on to the entry.
 func (e *SafeEntry) TypedShortcut(s fyne.Shortcut) {
 	switch s.(type) {
 	case *fyne.ShortcutCopy, *fyne.ShortcutCut:
 		return
+	case *desktop.CustomShortcut:
+		if e.OnShortcut != nil {
+			e.OnShortcut(s)
+			return
+		}
 	}
 	e.Entry.TypedShortcut(s)
+}
+
+// TypedKey lets Escape give the focus back to the window (so its keys
+// page and zoom again); other keys edit the text.
+func (e *SafeEntry) TypedKey(k *fyne.KeyEvent) {
+	if k.Name == fyne.KeyEscape && !e.MultiLine {
+		if c := fyne.CurrentApp().Driver().CanvasForObject(e); c != nil {
+			c.Unfocus()
+			return
+		}
+	}
+	e.Entry.TypedKey(k)
 }
 
 // TappedSecondary shows no context menu (it would offer copy).

@@ -34,7 +34,7 @@ type DocumentScreen struct {
 	Prev      *widget.Button
 	Next      *widget.Button
 	PageLabel *widget.Label
-	GoTo      *widget.Entry
+	GoTo      *SafeEntry
 	ZoomIn    *widget.Button
 	ZoomOut   *widget.Button
 	FitWidth  *widget.Button
@@ -244,7 +244,8 @@ func (s *DocumentScreen) build() {
 	s.Prev = widget.NewButtonWithIcon("", theme.NavigateBackIcon(), func() { u.touch(); s.goTo(s.page - 1) })
 	s.Next = widget.NewButtonWithIcon("", theme.NavigateNextIcon(), func() { u.touch(); s.goTo(s.page + 1) })
 	s.PageLabel = widget.NewLabel("Page – of –")
-	s.GoTo = widget.NewEntry()
+	s.GoTo = NewSafeEntry()
+	s.GoTo.OnShortcut = u.typedShortcut
 	s.GoTo.SetPlaceHolder("Go to")
 	s.GoTo.OnSubmitted = func(t string) {
 		u.touch()
@@ -254,6 +255,9 @@ func (s *DocumentScreen) build() {
 			return
 		}
 		s.GoTo.SetText("")
+		// The arrows and Page Up/Down page again, rather than move the
+		// entry's cursor.
+		u.Window.Canvas().Unfocus()
 		s.goTo(n - 1)
 	}
 	s.ZoomOut = widget.NewButtonWithIcon("", theme.ZoomOutIcon(), func() { u.touch(); s.setZoom(s.zoom / zoomStep) })
@@ -283,6 +287,7 @@ func (s *DocumentScreen) build() {
 	}
 
 	s.FindEntry = NewSafeEntry()
+	s.FindEntry.OnShortcut = u.typedShortcut
 	s.FindEntry.SetPlaceHolder("Find in document (Ctrl+F)")
 	s.FindButton = widget.NewButtonWithIcon("", theme.SearchIcon(), func() { u.touch(); s.find() })
 	s.FindEntry.OnSubmitted = func(string) { s.FindButton.OnTapped() }
@@ -716,13 +721,12 @@ func (s *DocumentScreen) typedKey(ev *fyne.KeyEvent) {
 		s.goTo(0)
 	case fyne.KeyEnd:
 		s.goTo(s.count - 1)
-	case fyne.KeyPlus, fyne.KeyEqual:
-		s.setZoom(s.zoom * zoomStep)
-	case fyne.KeyMinus:
-		s.setZoom(s.zoom / zoomStep)
 	}
 }
 
+// typedRune handles zoom. Zoom keys are taken as characters only: the
+// desktop driver delivers a press of + or - both as a key and as its
+// character, and the character also covers the keypad and other layouts.
 func (s *DocumentScreen) typedRune(r rune) {
 	switch r {
 	case '+', '=':

@@ -70,10 +70,14 @@ func TestDocumentNavigationAndWatermark(t *testing.T) {
 	if d.CurrentPage() != 2 {
 		t.Fatalf("after End: page %d", d.CurrentPage())
 	}
+	u.Window.Canvas().Focus(d.GoTo)
 	test.Type(d.GoTo, "2")
 	d.GoTo.OnSubmitted(d.GoTo.Text)
 	if d.CurrentPage() != 1 {
 		t.Fatalf("go to 2: page %d", d.CurrentPage())
+	}
+	if u.Window.Canvas().Focused() != nil {
+		t.Error("the Go to box kept the focus: the arrow keys would not page")
 	}
 	d.GoTo.SetText("9")
 	d.GoTo.OnSubmitted(d.GoTo.Text)
@@ -96,10 +100,21 @@ func TestDocumentNavigationAndWatermark(t *testing.T) {
 	if w1 <= w0 {
 		t.Errorf("zoom in: width %d -> %d", w0, w1)
 	}
-	u.Window.Canvas().OnTypedRune()('-')
+	// One press of a key as the desktop driver delivers it: the key, then
+	// its character. Each press is one zoom step.
+	press := func(k fyne.KeyName, r rune) {
+		key(k)
+		u.Window.Canvas().OnTypedRune()(r)
+	}
+	press(fyne.KeyMinus, '-')
 	if w := d.ShownImage().Bounds().Dx(); w != w0 {
 		t.Errorf("zoom out with '-': width %d, want %d", w, w0)
 	}
+	press(fyne.KeyEqual, '+') // Shift+= on a US keyboard
+	if w := d.ShownImage().Bounds().Dx(); w != w1 {
+		t.Errorf("zoom in with '+': width %d, want %d (one step)", w, w1)
+	}
+	press(fyne.KeyMinus, '-')
 	if d.ZoomLabel.Text != label0 {
 		t.Errorf("zoom label %q, want %q", d.ZoomLabel.Text, label0)
 	}
@@ -120,9 +135,27 @@ func TestDocumentFindHighlightsHits(t *testing.T) {
 	r := &fakeRenderer{pages: 3, findHits: []Hit{{Page: 2, Rects: []Rect{{X0: 100, Y0: 600, X1: 200, Y1: 620}, {X0: 100, Y0: 500, X1: 200, Y1: 520}}}}}
 	u := newTestUI(t, b, r)
 	d := openIncidentReport(t, u, "D-4471", "detective-pw")
-	d.focusFind()
+	// Ctrl+F, as the desktop driver delivers it: to the entry with focus
+	// if there is one (here the Go to box), else to the window.
+	shortcut := func() {
+		if f, ok := u.Window.Canvas().Focused().(fyne.Shortcutable); ok {
+			f.TypedShortcut(&desktopShortcutFind)
+			return
+		}
+		u.Window.Canvas().(interface{ TypedShortcut(fyne.Shortcut) }).TypedShortcut(&desktopShortcutFind)
+	}
+	u.Window.Canvas().Focus(d.GoTo)
+	shortcut()
 	if u.Window.Canvas().Focused() != d.FindEntry {
-		t.Error("find entry not focused")
+		t.Fatal("Ctrl+F in the Go to box did not focus the find entry")
+	}
+	d.FindEntry.TypedKey(&fyne.KeyEvent{Name: fyne.KeyEscape})
+	if u.Window.Canvas().Focused() != nil {
+		t.Error("Escape left the find entry focused")
+	}
+	shortcut()
+	if u.Window.Canvas().Focused() != d.FindEntry {
+		t.Error("Ctrl+F on the window did not focus the find entry")
 	}
 	test.Type(d.FindEntry, "knife")
 	test.Tap(d.FindButton)
