@@ -39,7 +39,8 @@ type testStation struct {
 	pdf         []byte
 	docH1       string // first document of case H-1
 	beaconConn  net.PacketConn
-	serveCancel func()       // stops the API (not the beacon) and waits
+	srv         *station.Server
+	serveCancel func()       // stops the API (not the beacon) and waits; calling it again is harmless
 	offset      atomic.Int64 // added to the station's clock
 }
 
@@ -78,12 +79,9 @@ func newTestStation(t testing.TB, o stationOpts) *testStation {
 		t.Fatal(err)
 	}
 	ts.st, ts.addr, ts.beaconAddr, ts.beaconConn, ts.beaconDone = st, ln.Addr().String(), pc.LocalAddr().String(), pc, make(chan struct{})
-	srv := station.NewServer(st, station.ServerConfig{BeaconPublic: ts.beaconAddr, IdleTimeout: o.idle, AbsoluteTimeout: o.absolute,
+	ts.srv = station.NewServer(st, station.ServerConfig{BeaconPublic: ts.beaconAddr, IdleTimeout: o.idle, AbsoluteTimeout: o.absolute,
 		Logf: func(f string, a ...any) { t.Logf("station: "+f, a...) }})
-	sctx, scancel := context.WithCancel(ctx)
-	served := make(chan struct{})
-	ts.serveCancel = func() { scancel(); <-served } // the API is down when it returns
-	go func() { srv.Serve(sctx, ln); close(served) }()
+	ts.serve(ln)
 	bctx, bcancel := context.WithCancel(ctx)
 	ts.stopBeacon = bcancel
 	go func() { st.ServeBeacon(bctx, pc); close(ts.beaconDone) }()
@@ -91,14 +89,32 @@ func newTestStation(t testing.TB, o stationOpts) *testStation {
 		bcancel()
 		<-ts.beaconDone
 		pc.Close()
-		scancel()
-		<-served
+		ts.serveCancel()
 		st.Close()
 	})
 	if err := ts.seed(o); err != nil {
 		t.Fatal(err)
 	}
 	return ts
+}
+
+// serve serves the API on ln until serveCancel.
+func (ts *testStation) serve(ln net.Listener) {
+	sctx, scancel := context.WithCancel(context.Background())
+	served := make(chan struct{})
+	ts.serveCancel = func() { scancel(); <-served } // the API is down when it returns
+	go func() { ts.srv.Serve(sctx, ln); close(served) }()
+}
+
+// restartAPI serves the API again on its old address after serveCancel
+// (the enrollment pins that address).
+func (ts *testStation) restartAPI(t testing.TB) {
+	t.Helper()
+	ln, err := net.Listen("tcp", ts.addr)
+	if err != nil {
+		t.Fatalf("serve the API again on %s: %v", ts.addr, err)
+	}
+	ts.serve(ln)
 }
 
 // silenceBeacon stops the station's beacon (the API stays up).

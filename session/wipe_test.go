@@ -3,6 +3,7 @@ package session
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"os"
 	"path/filepath"
@@ -12,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"caseviewer/audit"
 	"caseviewer/keystore"
 	"caseviewer/keystore/keystoretest"
 )
@@ -284,6 +286,58 @@ func TestWipeReceiptQueuedWhileStationUnreachable(t *testing.T) {
 	c.WaitBackground()
 	if n := c.PendingWipeReceipts(); n != maxQueued {
 		t.Fatalf("%d receipts queued, want the cap %d", n, maxQueued)
+	}
+}
+
+// wipeRecords returns the station's device.wipe audit records.
+func wipeRecords(t *testing.T, ts *testStation) []audit.Record {
+	t.Helper()
+	var exp bytes.Buffer
+	if err := ts.st.ExportAudit(context.Background(), adminActor, &exp, "json", audit.Filter{Action: "device.wipe"}); err != nil {
+		t.Fatal(err)
+	}
+	var recs []audit.Record
+	if err := json.Unmarshal(exp.Bytes(), &recs); err != nil {
+		t.Fatalf("audit export: %v", err)
+	}
+	return recs
+}
+
+// TestWipeReceiptSentAtNextLogin: a receipt queued while the station was
+// unreachable reaches the station's audit log at the next login, and the
+// queue empties.
+func TestWipeReceiptSentAtNextLogin(t *testing.T) {
+	ts := newTestStation(t, stationOpts{})
+	c := newClient(t, clientOpts{})
+	enroll(t, c, ts, "D1")
+	first := login(t, c, "D1")
+	ts.serveCancel() // the API goes away; the beacon stays
+	c.Wipe(Logout)
+	c.WaitBackground()
+	if n := c.PendingWipeReceipts(); n != 1 {
+		t.Fatalf("%d receipts queued while the station was down, want 1", n)
+	}
+	if recs := wipeRecords(t, ts); len(recs) != 0 {
+		t.Fatalf("the station recorded %d wipes while it was down", len(recs))
+	}
+
+	ts.restartAPI(t)
+	second := login(t, c, "D1")
+	c.WaitBackground() // the flush that follows the login
+	if n := c.PendingWipeReceipts(); n != 0 {
+		t.Fatalf("%d receipts still queued after the next login", n)
+	}
+	recs := wipeRecords(t, ts)
+	if len(recs) != 1 {
+		t.Fatalf("the station recorded %d wipes, want the 1 queued: %+v", len(recs), recs)
+	}
+	r := recs[0]
+	if r.Outcome != "reported" || r.OfficerID != "D1" || r.SessionCode != first.SessionCode || r.DeviceID != c.Enrollment().DeviceID ||
+		!strings.Contains(r.Detail, "trigger=logout") {
+		t.Fatalf("wipe record %+v, want a logout of session %s by D1 on %s", r, first.SessionCode, c.Enrollment().DeviceID)
+	}
+	if second.SessionCode == first.SessionCode {
+		t.Fatal("the second login reused the first session code")
 	}
 }
 
