@@ -154,7 +154,7 @@ func NewEngine(cfg Config) *Engine {
 		lo:    make(chan *job, 64),
 		docs:  map[*Document]struct{}{},
 		cache: newPageCache(cfg.CacheBudget),
-		masks: newMaskCache(8),
+		masks: newMaskCache(8, maskBudget),
 	}
 	go e.start()
 	return e

@@ -138,9 +138,17 @@ type maskKey struct {
 }
 
 // maskCache keeps the few masks in use (one per page size and zoom; they
-// change once a minute), least recently used out first.
+// change once a minute), least recently used out first, at most max of
+// them and maxBytes in all (the newest is kept even when it alone is
+// larger: the page being stamped needs it).
+// maskBudget is the memory the mask cache may hold: about nine A4 pages at
+// 150 DPI, or one page at a very high zoom.
+const maskBudget = 64 << 20
+
 type maskCache struct {
-	max int
+	max      int
+	maxBytes int
+	bytes    int // held now
 
 	mu      sync.Mutex
 	lru     *list.List
@@ -152,9 +160,12 @@ type maskEntry struct {
 	mask *wmMask
 }
 
-func newMaskCache(max int) *maskCache {
-	return &maskCache{max: max, lru: list.New(), entries: map[maskKey]*list.Element{}}
+func newMaskCache(max, maxBytes int) *maskCache {
+	return &maskCache{max: max, maxBytes: maxBytes, lru: list.New(), entries: map[maskKey]*list.Element{}}
 }
+
+// size is the memory a mask holds.
+func (m *wmMask) size() int { return len(m.text) + len(m.halo) + len(m.haloA) + 8*len(m.spans) }
 
 func (c *maskCache) get(k maskKey, build func() *wmMask) *wmMask {
 	c.mu.Lock()
@@ -172,19 +183,29 @@ func (c *maskCache) get(k maskKey, build func() *wmMask) *wmMask {
 		return el.Value.(*maskEntry).mask
 	}
 	c.entries[k] = c.lru.PushFront(&maskEntry{key: k, mask: m})
-	for c.lru.Len() > c.max {
-		e := c.lru.Remove(c.lru.Back()).(*maskEntry)
-		delete(c.entries, e.key)
+	c.bytes += m.size()
+	for c.lru.Len() > 1 && (c.lru.Len() > c.max || c.bytes > c.maxBytes) {
+		c.drop(c.lru.Back())
 	}
 	return m
+}
+
+// drop removes an entry. It does not zero the mask: a page of another
+// size may be being stamped with it right now, and a zeroed mask would
+// leave that page without its watermark. Wipe zeroes them all, after it
+// has stopped every render.
+func (c *maskCache) drop(el *list.Element) {
+	e := c.lru.Remove(el).(*maskEntry)
+	delete(c.entries, e.key)
+	c.bytes -= e.mask.size()
 }
 
 func (c *maskCache) wipe() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	for c.lru.Len() > 0 {
-		e := c.lru.Remove(c.lru.Back()).(*maskEntry)
-		delete(c.entries, e.key)
+		e := c.lru.Back().Value.(*maskEntry)
+		c.drop(c.lru.Back())
 		clear(e.mask.text)
 		clear(e.mask.halo)
 		clear(e.mask.haloA)
