@@ -356,14 +356,25 @@ func pdfcpuTestdata(t testing.TB) string {
 	return dir
 }
 
-// TestCorpus opens every real-world PDF of pdfcpu's test data and renders
-// its first and last pages: each either renders or fails with an error,
-// within a time limit, and never panics.
+// TestCorpus opens every real-world PDF of pdfcpu's test data (its
+// subfolders included: PDF 2.0 files) and renders its first and last
+// pages: each either renders or fails with an error, within a time limit,
+// and never panics.
 func TestCorpus(t *testing.T) {
 	e := engine(t)
-	files, _ := filepath.Glob(filepath.Join(pdfcpuTestdata(t), "*.pdf"))
-	if len(files) < 30 {
-		t.Fatalf("found %d PDFs in pdfcpu's test data, expected about 47", len(files))
+	dir := pdfcpuTestdata(t)
+	var files []string
+	err := filepath.WalkDir(dir, func(path string, de fs.DirEntry, err error) error {
+		if err == nil && !de.IsDir() && strings.EqualFold(filepath.Ext(path), ".pdf") {
+			files = append(files, path)
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(files) < 50 {
+		t.Fatalf("found %d PDFs in pdfcpu's test data, expected about 56", len(files))
 	}
 	opened, rejected := 0, 0
 	for _, f := range files {
@@ -374,7 +385,7 @@ func TestCorpus(t *testing.T) {
 		if testing.Short() && len(data) > 300<<10 {
 			continue
 		}
-		name := filepath.Base(f)
+		name, _ := filepath.Rel(dir, f)
 		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 		d, err := e.Open(ctx, data, testWatermark())
 		if err != nil {
