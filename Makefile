@@ -6,9 +6,12 @@ export PATH := $(PATH):/usr/local/go/bin
 GO ?= go
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 BUILD_DEPS := gcc libgl1-mesa-dev xorg-dev
+# The demo also runs a throwaway keyring (gnome-keyring) in a private D-Bus session.
+DEMO_DEPS := $(BUILD_DEPS) gnome-keyring dbus-x11
 TEST_DEPS := $(BUILD_DEPS) xvfb xdotool gnome-keyring dbus-x11 libsecret-tools imagemagick x11-apps \
 	iproute2 poppler-utils mupdf-tools gcc-mingw-w64-x86-64
-GOTEST_FLAGS ?= -timeout 30m
+# Tests' artifacts (the end-to-end run's screenshots) are kept in test-output/.
+GOTEST_FLAGS ?= -timeout 30m -artifacts -outputdir $(CURDIR)/test-output
 
 .PHONY: demo test deps test-deps vet fmt-check staticcheck gotest build windows
 
@@ -17,8 +20,9 @@ demo: deps
 
 test: test-deps vet fmt-check staticcheck gotest windows
 
+# The demo never fails for want of packages: install-deps then says what to install.
 deps:
-	@./scripts/install-deps.sh $(BUILD_DEPS)
+	@INSTALL_DEPS_SOFT=1 ./scripts/install-deps.sh $(DEMO_DEPS)
 
 test-deps:
 	@./scripts/install-deps.sh $(TEST_DEPS)
@@ -37,6 +41,7 @@ staticcheck:
 	$(GO) run $(STATICCHECK) ./...
 
 gotest:
+	@mkdir -p test-output
 	./scripts/with-test-env.sh $(GO) test $(GOTEST_FLAGS) ./...
 
 # The app must build for Windows department laptops too (cgo with MinGW).

@@ -284,6 +284,7 @@ func TestEndToEndRealWindow(t *testing.T) {
 
 	tmp := t.TempDir()
 	shots := t.ArtifactDir()
+	t.Logf("screenshots go to %s (kept with go test -artifacts, as make test runs it)", shots)
 	binDir := filepath.Join(tmp, "bin")
 	stationBin := build(t, binDir, "./cmd/station")
 	appBin := build(t, binDir, "./cmd/caseviewer")
@@ -382,10 +383,11 @@ func TestEndToEndRealWindow(t *testing.T) {
 	_, seen = p.log.wait(t, regexp.MustCompile(`screen locked`), guardLimit+10*time.Second)
 	took := seen.Sub(stopped)
 	t.Logf("lock screen %v after the station stopped (guard limit %v)", took.Round(time.Millisecond), guardLimit)
-	// The guard's limit is measured and reported above; the test fails
-	// only well past it, so that a loaded CI machine does not flake it.
-	if took > guardLimit+3*time.Second {
-		t.Errorf("lock took %v, far more than the guard's limit %v", took, guardLimit)
+	// The guard decides within its limit; the wipe then hides the screen
+	// at once. The allowance covers the app's log line reaching the test
+	// and a machine loaded by the other packages' tests.
+	if allow := guardLimit + 1500*time.Millisecond; took > allow {
+		t.Errorf("lock took %v, more than the guard's limit %v (allowing %v)", took, guardLimit, allow)
 	}
 	// The screen hides everything as the wipe begins; the wipe's event
 	// then says why.
