@@ -477,6 +477,9 @@ func (l *Log) commitBatch(batch []*appendReq) {
 // has grown since the latest one (or none exists yet, even for an empty
 // log), and returns the latest checkpoint. The checkpoint is appended to
 // Config.CheckpointFile (synced) before it is committed to the database.
+// It refuses to sign, with an error wrapping ErrTampered, when the log is
+// smaller than the latest checkpoint or its stored hashes no longer extend
+// the tree that checkpoint signed.
 func (l *Log) Checkpoint(ctx context.Context) (*Checkpoint, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -504,9 +507,15 @@ func (l *Log) checkpointLocked(ctx context.Context) (*Checkpoint, error) {
 		case err != nil && !errors.Is(err, sql.ErrNoRows):
 			return err
 		}
+		haveLast := err == nil
 		th, err := tlog.TreeHash(size, hashReader(ctx, conn))
 		if err != nil {
 			return err
+		}
+		if haveLast {
+			if err := l.extendsCheckpoint(ctx, conn, last, lastNote, size, th); err != nil {
+				return err
+			}
 		}
 		now := l.cfg.Now().UTC()
 		text, err := l.sign(formatCheckpointBody(l.cfg.StationID, size, th, now))
@@ -534,6 +543,36 @@ func (l *Log) checkpointLocked(ctx context.Context) (*Checkpoint, error) {
 	}
 	l.lastSize = c.Size
 	return c, nil
+}
+
+// extendsCheckpoint checks, before a new checkpoint of the tree of size
+// records with hash th is signed, that this tree extends the one named by
+// the last stored checkpoint (lastNote, filed at size last): the note
+// verifies with the station's key and names that size, and a consistency
+// proof built from the stored hashes leads from its tree hash to th.
+// Otherwise the stored hashes behind the last checkpoint were rewritten,
+// and signing would vouch for the rewrite. It costs O(log size) hash reads.
+func (l *Log) extendsCheckpoint(ctx context.Context, q queryer, last int64, lastNote []byte, size int64, th tlog.Hash) error {
+	old, err := OpenCheckpoint(lastNote, l.vkey)
+	if err != nil {
+		return fmt.Errorf("%w: the last stored checkpoint does not verify (%v); refusing to sign a new one, run audit verification", ErrTampered, err)
+	}
+	if old.Size != last || old.Size > size {
+		return fmt.Errorf("%w: the last stored checkpoint is filed at size %d but signed for %d (log holds %d); refusing to sign a new one, run audit verification",
+			ErrTampered, last, old.Size, size)
+	}
+	if old.Size == 0 {
+		return nil // every tree extends the empty one
+	}
+	p, err := tlog.ProveTree(size, old.Size, hashReader(ctx, q))
+	if err != nil {
+		return fmt.Errorf("consistency proof from checkpoint at size %d: %w", old.Size, err)
+	}
+	if err := tlog.CheckTree(p, size, th, old.Size, old.Hash); err != nil {
+		return fmt.Errorf("%w: the stored tree of %d records does not extend the checkpoint signed at size %d (%v); refusing to sign a new one, run audit verification",
+			ErrTampered, size, old.Size, err)
+	}
+	return nil
 }
 
 // sign signs checkpoint body text as a note with the station's key.

@@ -513,6 +513,97 @@ func TestCheckpointRefusesCutBackLog(t *testing.T) {
 	}
 }
 
+func must(t testing.TB, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestCheckpointRefusesRewrittenHistory: someone with write access to the
+// database (but not the signing key) rewrites records and stored hashes
+// behind the last signed checkpoint, then waits for the station to sign a
+// checkpoint over the rewritten tree. The station must refuse.
+func TestCheckpointRefusesRewrittenHistory(t *testing.T) {
+	hashRow := func(id int64, h tlog.Hash) string {
+		return fmt.Sprintf(`UPDATE audit_hashes SET hash = X'%x' WHERE id = %d`, h[:], id)
+	}
+	cases := []struct {
+		name   string
+		tamper func(t *testing.T, f *fixture) []string
+	}{
+		{"untouched", nil},
+		{"record rewritten, every stored hash recomputed", func(t *testing.T, f *fixture) []string {
+			r := f.recs[2]
+			r.Detail = "nothing happened here"
+			stmts := []string{fmt.Sprintf(`UPDATE audit_records SET data = X'%x' WHERE idx = 2`, r.Encode())}
+			var data [][]byte
+			rows, err := f.db.Query(`SELECT data FROM audit_records ORDER BY idx`)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for rows.Next() {
+				var d []byte
+				must(t, rows.Scan(&d))
+				data = append(data, d)
+			}
+			must(t, rows.Close())
+			data[2] = r.Encode()
+			var stored []tlog.Hash
+			hr := tlog.HashReaderFunc(func(ids []int64) ([]tlog.Hash, error) {
+				out := make([]tlog.Hash, len(ids))
+				for i, id := range ids {
+					out[i] = stored[id]
+				}
+				return out, nil
+			})
+			for i, d := range data {
+				hs, err := tlog.StoredHashes(int64(i), d, hr)
+				must(t, err)
+				stored = append(stored, hs...)
+			}
+			for id, h := range stored {
+				stmts = append(stmts, hashRow(int64(id), h))
+			}
+			return stmts
+		}},
+		{"root of the signed tree rewritten", func(t *testing.T, f *fixture) []string {
+			return []string{hashRow(tlog.StoredHashIndex(3, 0), tlog.RecordHash([]byte("forged")))}
+		}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			f := newFixture(t, 8, 4) // signed at 4 and 8
+			ctx := context.Background()
+			if c.tamper != nil {
+				f.exec(t, c.tamper(t, f)...)
+			}
+			f.append(t, 8)
+			f.append(t, 9)
+			before, err := os.ReadFile(f.cfg.CheckpointFile)
+			must(t, err)
+			cp, err := f.log.Checkpoint(ctx)
+			if c.tamper == nil {
+				if err != nil || cp.Size != 10 {
+					t.Fatalf("Checkpoint over an intact log = %+v, %v", cp, err)
+				}
+				return
+			}
+			if !errors.Is(err, ErrTampered) || !strings.Contains(err.Error(), "does not extend the checkpoint signed at size 8") {
+				t.Fatalf("Checkpoint over a rewritten log = %v, want ErrTampered naming the checkpoint at 8", err)
+			}
+			if latest, err := f.log.Latest(ctx); err != nil || latest.Size != 8 {
+				t.Fatalf("latest checkpoint after the refusal = %+v, %v; want size 8", latest, err)
+			}
+			after, err := os.ReadFile(f.cfg.CheckpointFile)
+			must(t, err)
+			if string(after) != string(before) {
+				t.Fatal("a checkpoint of the rewritten tree was written to the checkpoint file")
+			}
+		})
+	}
+}
+
 func TestLatestNone(t *testing.T) {
 	f := newFixture(t, 3, -1)
 	if _, err := f.log.Latest(context.Background()); !errors.Is(err, ErrNoCheckpoint) {
