@@ -6,9 +6,12 @@ import (
 	"crypto/ed25519"
 	"crypto/hpke"
 	"crypto/rand"
+	"crypto/subtle"
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"os"
+	"unsafe"
 )
 
 // identityPrefix starts the stored text of a device identity, followed by
@@ -19,18 +22,46 @@ const identityPrefix = "cvid1:"
 const (
 	seedSize     = ed25519.SeedSize
 	identitySize = 2 * seedSize
+	// secretSize is what an identity keeps in its locked buffer: both
+	// seeds and the expanded Ed25519 private key.
+	secretSize = identitySize + ed25519.PrivateKeySize
 )
 
 // DeviceIdentity holds the private halves of a device's keys: an Ed25519
 // signing key and an ML-KEM-768+X25519 HPKE key. Call Zero when done with
 // it. A zeroed identity signs nothing and yields no HPKE key.
+//
+// The private bytes live in one buffer on a memory page of their own,
+// locked into RAM (LockMemory) where the system allows it, so they are not
+// written to swap; Zero overwrites and unlocks it. A page of its own means
+// that unlocking it never unlocks another locked buffer (LockMemory does
+// not count locks per page).
 type DeviceIdentity struct {
-	sigSeed  [seedSize]byte
-	hpkeSeed [seedSize]byte
-	sigPriv  ed25519.PrivateKey
+	secret   []byte             // sigSeed | hpkeSeed | sigPriv
+	sigSeed  []byte             // secret[:seedSize]
+	hpkeSeed []byte             // secret[seedSize:identitySize]
+	sigPriv  ed25519.PrivateKey // secret[identitySize:]
+	locked   bool               // secret is mlocked
 	sigPub   SigningPublic
 	hpkePub  HPKEPublic
 	zeroed   bool
+}
+
+// pageOwnBuffer returns a zeroed buffer of n bytes (n at most one page)
+// that starts a memory page no other Go object shares: it is carved out of
+// an allocation two pages long, so the page it starts is inside it (the Go
+// heap does not move objects).
+func pageOwnBuffer(n int) []byte {
+	ps := os.Getpagesize()
+	if n > ps {
+		panic("keystore: page-own buffer larger than a page")
+	}
+	raw := make([]byte, 2*ps)
+	off := 0
+	if r := int(uintptr(unsafe.Pointer(&raw[0])) % uintptr(ps)); r != 0 {
+		off = ps - r
+	}
+	return raw[off : off+n : off+n]
 }
 
 // GenerateIdentity makes a new device identity from crypto/rand.
@@ -61,21 +92,29 @@ func identityFromBytes(b []byte) (*DeviceIdentity, error) {
 	if len(b) != identitySize {
 		return nil, fmt.Errorf("%w: identity of %d bytes", ErrCorrupt, len(b))
 	}
-	id := &DeviceIdentity{}
-	copy(id.sigSeed[:], b[:seedSize])
-	copy(id.hpkeSeed[:], b[seedSize:])
+	id := &DeviceIdentity{secret: pageOwnBuffer(secretSize)}
+	// Best effort: RLIMIT_MEMLOCK may refuse, and other systems than
+	// Linux do not lock; the identity works all the same.
+	id.locked = LockMemory(id.secret) == nil
+	id.sigSeed = id.secret[:seedSize:seedSize]
+	id.hpkeSeed = id.secret[seedSize:identitySize:identitySize]
+	id.sigPriv = id.secret[identitySize:]
+	copy(id.sigSeed, b[:seedSize])
+	copy(id.hpkeSeed, b[seedSize:])
 	var zero [seedSize]byte
-	if id.sigSeed == zero || id.hpkeSeed == zero {
+	if subtle.ConstantTimeCompare(id.sigSeed, zero[:]) == 1 || subtle.ConstantTimeCompare(id.hpkeSeed, zero[:]) == 1 {
 		id.Zero()
 		return nil, fmt.Errorf("%w: identity holds a zero key", ErrCorrupt)
 	}
-	id.sigPriv = ed25519.NewKeyFromSeed(id.sigSeed[:])
+	priv := ed25519.NewKeyFromSeed(id.sigSeed)
+	copy(id.sigPriv, priv)
+	Zero(priv)
 	sp, err := SigningPublicFromBytes(id.sigPriv.Public().(ed25519.PublicKey))
 	if err != nil {
 		id.Zero()
 		return nil, fmt.Errorf("%w: %w", ErrCorrupt, err)
 	}
-	k, err := HPKEKEM().NewPrivateKey(id.hpkeSeed[:])
+	k, err := HPKEKEM().NewPrivateKey(id.hpkeSeed)
 	if err != nil {
 		id.Zero()
 		return nil, fmt.Errorf("%w: hpke private key: %w", ErrCorrupt, err)
@@ -117,7 +156,7 @@ func (id *DeviceIdentity) HPKEPrivate() (hpke.PrivateKey, error) {
 	if !id.usable() {
 		return nil, errors.New("keystore: identity was zeroed or not made by GenerateIdentity or LoadIdentity")
 	}
-	return HPKEKEM().NewPrivateKey(id.hpkeSeed[:])
+	return HPKEKEM().NewPrivateKey(id.hpkeSeed)
 }
 
 // Ed25519 returns a copy of the Ed25519 private key, for APIs that need a
@@ -129,12 +168,15 @@ func (id *DeviceIdentity) Ed25519() ed25519.PrivateKey {
 	return append(ed25519.PrivateKey(nil), id.sigPriv...)
 }
 
-// Zero overwrites the private key material; the public keys stay.
+// Zero overwrites the private key material and unlocks its memory; the
+// public keys stay. Calling it again is harmless.
 func (id *DeviceIdentity) Zero() {
-	Zero(id.sigSeed[:])
-	Zero(id.hpkeSeed[:])
-	Zero(id.sigPriv)
 	id.zeroed = true
+	Zero(id.secret)
+	if id.locked {
+		UnlockMemory(id.secret)
+		id.locked = false
+	}
 }
 
 // marshal returns the stored text form. It holds the seeds: it is a Go
@@ -143,8 +185,8 @@ func (id *DeviceIdentity) Zero() {
 func (id *DeviceIdentity) marshal() string {
 	var b [identitySize]byte
 	defer Zero(b[:])
-	copy(b[:seedSize], id.sigSeed[:])
-	copy(b[seedSize:], id.hpkeSeed[:])
+	copy(b[:seedSize], id.sigSeed)
+	copy(b[seedSize:], id.hpkeSeed)
 	return identityPrefix + base64.StdEncoding.EncodeToString(b[:])
 }
 

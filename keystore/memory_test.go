@@ -2,6 +2,7 @@ package keystore_test
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"os"
 	"runtime"
@@ -10,6 +11,7 @@ import (
 	"testing"
 
 	"caseviewer/keystore"
+	"caseviewer/keystore/keystoretest"
 )
 
 func TestZero(t *testing.T) {
@@ -71,4 +73,60 @@ func TestLockMemory(t *testing.T) {
 		t.Fatalf("VmLck %d kB after unlock, was %d", after, locked)
 	}
 	t.Logf("VmLck %d kB while locked", locked)
+}
+
+// TestIdentityLockedInMemory: an identity from GenerateIdentity or
+// LoadIdentity keeps its private bytes locked on a page of its own, and
+// Zero unlocks that page only.
+func TestIdentityLockedInMemory(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skipf("memory is locked only on Linux, not %s", runtime.GOOS)
+	}
+	probe := make([]byte, 64<<10)
+	if err := keystore.LockMemory(probe); err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("LockMemory: %v", err)
+		}
+		t.Skipf("LockMemory failed (RLIMIT_MEMLOCK too low?): %v", err)
+	}
+	keystore.UnlockMemory(probe)
+	page := os.Getpagesize() / 1024
+
+	before := lockedKB(t)
+	gen, err := keystore.GenerateIdentity()
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := keystore.Open("org.caseviewer.test", keystore.WithBackend(keystoretest.NewMemory()))
+	if err := s.SaveIdentity(context.Background(), gen); err != nil {
+		t.Fatal(err)
+	}
+	loaded, err := s.LoadIdentity(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	both := lockedKB(t)
+	if both < before+2*page {
+		t.Fatalf("VmLck %d kB with two identities, was %d: want a locked %d kB page each", both, before, page)
+	}
+	msg := []byte("message")
+	if !loaded.SigningPublic().Verify(msg, loaded.Sign(msg)) {
+		t.Fatal("the loaded identity does not sign")
+	}
+	gen.Zero()
+	if after := lockedKB(t); after != both-page {
+		t.Fatalf("VmLck %d kB after zeroing one identity, was %d: want its page (only) unlocked", after, both)
+	}
+	if !loaded.SigningPublic().Verify(msg, loaded.Sign(msg)) {
+		t.Fatal("zeroing one identity broke the other")
+	}
+	loaded.Zero()
+	loaded.Zero() // twice is harmless
+	if after := lockedKB(t); after != before {
+		t.Fatalf("VmLck %d kB after zeroing both identities, was %d before", after, before)
+	}
+	if loaded.Sign(msg) != nil {
+		t.Fatal("a zeroed identity still signs")
+	}
+	t.Logf("VmLck %d kB before, %d kB with two identities", before, both)
 }
