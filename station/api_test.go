@@ -411,8 +411,21 @@ func TestRevokedDeviceRefused(t *testing.T) {
 	e := newEnv(t)
 	l := e.session("D1")
 	must(t, e.st.RevokeDevice(context.Background(), admin, l.deviceID, "laptop stolen"))
+	doc := e.docOf("H-1")
 	wantCode(t, l.do("GET", wire.PathCases, nil, nil), wire.CodeDeviceRevoked)
-	wantCode(t, l.do("POST", wire.DocumentOpenPath(e.docOf("H-1")), nil, nil), wire.CodeDeviceRevoked)
+	wantCode(t, l.do("POST", wire.DocumentOpenPath(doc), nil, nil), wire.CodeDeviceRevoked)
+	// Each refused request is audited with who, which laptop, what and from where.
+	refused := e.records("session.check")
+	if len(refused) != 2 {
+		t.Fatalf("refused requests of the revoked laptop: %d records, want 2: %+v", len(refused), refused)
+	}
+	for i, want := range []string{"GET " + wire.PathCases, "POST " + wire.DocumentOpenPath(doc)} {
+		r := refused[i]
+		if r.Outcome != "denied" || r.OfficerID != "D1" || r.DeviceID != l.deviceID || r.SessionCode != l.login.SessionCode ||
+			r.Object != want || r.ClientAddr == "" || r.StationAddr == "" || !strings.HasPrefix(r.Detail, wire.CodeDeviceRevoked) {
+			t.Fatalf("record of refused %s: %+v", want, r)
+		}
+	}
 	wantCode(t, l.do("POST", wire.PathChallenge, wire.ChallengeRequest{DeviceID: l.deviceID}, nil), wire.CodeDeviceRevoked)
 	l.token = ""
 	wantCode(t, l.do("POST", wire.PathLogin, wire.LoginRequest{OfficerID: "D2", Password: testPassword, DeviceID: l.deviceID, ChallengeID: "CH-X"}, nil), wire.CodeDeviceRevoked)
@@ -430,6 +443,55 @@ func TestRevokedDeviceRefused(t *testing.T) {
 	recs := e.records("device.wipe")
 	if !ack.Recorded || len(recs) != 2 || recs[0].Index != ack.AuditIndex || recs[0].Outcome != "reported" || !strings.Contains(recs[0].Detail, "trigger=revoked") || recs[1].Outcome != "denied" {
 		t.Fatalf("ack %+v, wipe records %+v", ack, recs)
+	}
+}
+
+// TestRefusedSessionsAudited: a request on a protected path refused at
+// authentication leaves one denied record, naming the officer and laptop
+// when the token is known to the station and the source address always.
+func TestRefusedSessionsAudited(t *testing.T) {
+	e := newEnv(t)
+	ended := e.session("D1")
+	must(t, ended.do("POST", wire.PathLogout, nil, nil))
+	disabled := e.session("D2")
+	// DisableOfficer also ends the sessions; the status check behind them
+	// is what is tested here.
+	if _, err := e.st.db.Exec(`UPDATE officers SET status='disabled' WHERE id='D2'`); err != nil {
+		t.Fatal(err)
+	}
+	unknown := &laptop{e: e, token: "not-a-token-of-this-station"}
+	none := &laptop{e: e}
+	cases := []struct {
+		name            string
+		l               *laptop
+		code            string
+		officer, device string
+	}{
+		{"unknown token", unknown, wire.CodeUnauthenticated, "", ""},
+		{"no token", none, wire.CodeUnauthenticated, "", ""},
+		{"ended session", ended, wire.CodeUnauthenticated, "D1", ended.deviceID},
+		{"disabled officer", disabled, wire.CodeAccountDisabled, "D2", disabled.deviceID},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			before := len(e.records("session.check"))
+			wantCode(t, c.l.do("GET", wire.PathCases, nil, nil), c.code)
+			recs := e.records("session.check")
+			if len(recs) != before+1 {
+				t.Fatalf("%d new session.check records, want 1", len(recs)-before)
+			}
+			r := recs[len(recs)-1]
+			if r.Outcome != "denied" || r.OfficerID != c.officer || r.DeviceID != c.device || r.Object != "GET "+wire.PathCases ||
+				r.ClientAddr == "" || !strings.HasPrefix(r.Detail, c.code) {
+				t.Fatalf("record = %+v", r)
+			}
+		})
+	}
+	// The open path is not audited as refused.
+	n := len(e.records("session.check"))
+	must(t, unknown.do("GET", wire.PathInfo, nil, nil))
+	if len(e.records("session.check")) != n {
+		t.Fatal("a request that needs no session was recorded as refused")
 	}
 }
 

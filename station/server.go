@@ -344,11 +344,15 @@ func trimWireErr(err error) string {
 
 // authenticate checks the bearer token: a known, unexpired session on an
 // unrevoked device of an active officer. It counts the request as activity.
+// Every refusal is audited (CJIS AU-2, AU-3): one record per refused
+// request, naming the officer, laptop and session when the token is known.
 func (srv *Server) authenticate(r *http.Request) (*session, error) {
+	rec := audit.Record{Action: "session.check", Object: r.Method + " " + r.URL.Path}
 	h := r.Header.Get("Authorization")
 	tok, found := strings.CutPrefix(h, "Bearer ")
 	if !found || tok == "" || len(tok) > wire.MaxTokenLen {
-		return nil, fail(http.StatusUnauthorized, wire.CodeUnauthenticated, "Log in first.")
+		rec.Detail = "no bearer token"
+		return nil, srv.deny(r, nil, rec, fail(http.StatusUnauthorized, wire.CodeUnauthenticated, "Log in first."))
 	}
 	sum := sha256.Sum256([]byte(tok))
 	st := srv.st
@@ -364,16 +368,19 @@ func (srv *Server) authenticate(r *http.Request) (*session, error) {
 		return nil, err // a station failure, not a reason to log the laptop out
 	}
 	if err != nil {
-		return nil, fail(http.StatusUnauthorized, wire.CodeUnauthenticated, "This session is not known to the station. Log in again.")
+		rec.Detail = "unknown session token"
+		return nil, srv.deny(r, nil, rec, fail(http.StatusUnauthorized, wire.CodeUnauthenticated, "This session is not known to the station. Log in again."))
 	}
 	now := st.now()
 	s.tokenHash = sum[:]
 	s.createdAt, s.expiresAt = fromNanos(created), fromNanos(expires)
 	if revoked != nil {
-		return nil, fail(http.StatusForbidden, wire.CodeDeviceRevoked, "This laptop was revoked by the station administrator. It must wipe its case data.")
+		rec.Detail = "laptop revoked"
+		return nil, srv.deny(r, &s, rec, errRevoked)
 	}
 	if ended != nil {
-		return nil, fail(http.StatusUnauthorized, wire.CodeUnauthenticated, "This session has ended. Log in again.")
+		rec.Detail = "session ended"
+		return nil, srv.deny(r, &s, rec, fail(http.StatusUnauthorized, wire.CodeUnauthenticated, "This session has ended. Log in again."))
 	}
 	idleUntil := fromNanos(last).Add(srv.cfg.IdleTimeout)
 	if !now.Before(s.expiresAt) || !now.Before(idleUntil) {
@@ -382,16 +389,21 @@ func (srv *Server) authenticate(r *http.Request) (*session, error) {
 			reason = "absolute"
 		}
 		st.db.ExecContext(ctx, `UPDATE sessions SET ended_at=?, end_reason=? WHERE hash=? AND ended_at IS NULL`, nanos(now), "expired "+reason, sum[:])
-		st.audit.Append(ctx, audit.Record{Time: now.UTC(), Action: "session.expire", Outcome: reason, OfficerID: s.officer.ID,
-			DeviceID: s.deviceID, SessionCode: s.code, SessionDuration: now.Sub(s.createdAt)})
+		// This record is also the record of the refused request.
+		rec.Action, rec.Outcome, rec.Detail = "session.expire", reason, wire.CodeSessionExpired
+		srv.record(r, &s, rec)
 		return nil, fail(http.StatusUnauthorized, wire.CodeSessionExpired, "The session expired ("+reason+" limit). Log in again.")
 	}
 	o, err := st.officer(ctx, s.officer.ID)
-	if err != nil {
-		return nil, fail(http.StatusUnauthorized, wire.CodeUnauthenticated, "This session is not known to the station. Log in again.")
+	if errors.Is(err, ErrNotFound) {
+		rec.Detail = "officer of the session no longer exists"
+		return nil, srv.deny(r, &s, rec, fail(http.StatusUnauthorized, wire.CodeUnauthenticated, "This session is not known to the station. Log in again."))
+	} else if err != nil {
+		return nil, err // a station failure, not a reason to log the laptop out
 	}
 	if o.status == "disabled" {
-		return nil, fail(http.StatusForbidden, wire.CodeAccountDisabled, "This officer account is disabled.")
+		rec.Detail = "officer disabled"
+		return nil, srv.deny(r, &s, rec, fail(http.StatusForbidden, wire.CodeAccountDisabled, "This officer account is disabled."))
 	}
 	s.officer = *o
 	if _, err := st.db.ExecContext(ctx, `UPDATE sessions SET last_seen=? WHERE hash=?`, nanos(now), sum[:]); err != nil {
