@@ -444,8 +444,12 @@ func (c *Client) Login(ctx context.Context, officerID string, password []byte) (
 	cacheKey := make([]byte, cacheKeySize)
 	rand.Read(cacheKey)
 	keystore.LockMemory(cacheKey) // best effort: RLIMIT_MEMLOCK may refuse
-	if err := c.keys.Put(ctx, keyCacheKey, cacheKey); err != nil {
+	dropCacheKey := func() {
 		keystore.Zero(cacheKey)
+		keystore.UnlockMemory(cacheKey)
+	}
+	if err := c.keys.Put(ctx, keyCacheKey, cacheKey); err != nil {
+		dropCacheKey()
 		endStation()
 		c.keys.DeleteAllExceptIdentity(context.Background())
 		return nil, keyringErr(err)
@@ -460,6 +464,7 @@ func (c *Client) Login(ctx context.Context, officerID string, password []byte) (
 	if c.sess != nil { // a concurrent Login won
 		c.mu.Unlock()
 		cancel()
+		dropCacheKey()
 		endStation()
 		return nil, ErrAlreadyLoggedIn
 	}

@@ -322,6 +322,10 @@ func (c *Client) writeQueue(q *receiptQueue) error {
 	return writeFileAtomic(c.opts.StateDir, receiptFile, b)
 }
 
+// signWipeReceipt signs wipe receipts; a test replaces it to check that
+// the copy of the device key it is given is zeroed afterwards.
+var signWipeReceipt = wire.SignWipeReceipt
+
 // queueReceipt signs a receipt for this wipe with the device key and adds
 // it to the queue.
 func (c *Client) queueReceipt(s *live, enr *Enrollment, reason LockReason, items []string) error {
@@ -345,7 +349,12 @@ func (c *Client) queueReceipt(s *live, enr *Enrollment, reason LockReason, items
 	if rc.Items == nil {
 		rc.Items = []string{}
 	}
-	signed, err := wire.SignWipeReceipt(rc, id.Ed25519())
+	k := id.Ed25519() // a copy of the private key: zeroed when signed
+	if k == nil {
+		return errors.New("device key: the identity was zeroed")
+	}
+	signed, err := signWipeReceipt(rc, k)
+	keystore.Zero(k)
 	if err != nil {
 		return err
 	}

@@ -3,6 +3,7 @@ package session
 import (
 	"bytes"
 	"context"
+	"crypto/ed25519"
 	"encoding/json"
 	"errors"
 	"os"
@@ -16,6 +17,7 @@ import (
 	"caseviewer/audit"
 	"caseviewer/keystore"
 	"caseviewer/keystore/keystoretest"
+	"caseviewer/wire"
 )
 
 // openSession enrolls and logs in D1 and opens the H-1 document.
@@ -338,6 +340,41 @@ func TestWipeReceiptSentAtNextLogin(t *testing.T) {
 	}
 	if second.SessionCode == first.SessionCode {
 		t.Fatal("the second login reused the first session code")
+	}
+}
+
+// TestWipeReceiptKeyCopyZeroed: the copy of the device's private key that
+// signs a wipe receipt is zeroed once signed, with a session (its identity)
+// and without one (the identity loaded for the receipt).
+func TestWipeReceiptKeyCopyZeroed(t *testing.T) {
+	ts := newTestStation(t, stationOpts{})
+	c := newClient(t, clientOpts{})
+	enroll(t, c, ts, "D1")
+	var keys []ed25519.PrivateKey
+	orig := signWipeReceipt
+	signWipeReceipt = func(r wire.WipeReceipt, k ed25519.PrivateKey) (*wire.SignedWipeReceipt, error) {
+		if len(k) != ed25519.PrivateKeySize || allZero(k) {
+			t.Errorf("signing with a key of %d bytes (all zero: %v)", len(k), allZero(k))
+		}
+		keys = append(keys, k)
+		return orig(r, k)
+	}
+	t.Cleanup(func() { signWipeReceipt = orig })
+
+	login(t, c, "D1")
+	c.Wipe(Logout) // signed with the session's identity
+	c.Wipe(Logout) // no session: signed with an identity loaded for it
+	c.WaitBackground()
+	if len(keys) != 2 {
+		t.Fatalf("%d receipts signed, want 2", len(keys))
+	}
+	for i, k := range keys {
+		if !allZero(k) {
+			t.Errorf("receipt %d: the copy of the private key was not zeroed", i+1)
+		}
+	}
+	if n := len(wipeRecords(t, ts)); n != 2 {
+		t.Fatalf("the station recorded %d wipes, want 2 (the receipts must still verify)", n)
 	}
 }
 
