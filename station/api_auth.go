@@ -182,13 +182,25 @@ func (srv *Server) postChallenge(w http.ResponseWriter, r *http.Request, _ *sess
 func (srv *Server) postLogin(w http.ResponseWriter, r *http.Request, _ *session) error {
 	var req wire.LoginRequest
 	if err := decode(r, &req); err != nil {
+		// A logon attempt all the same (CJIS AU-2); who is not known.
+		if ae, isAPI := err.(*apiError); isAPI {
+			return srv.deny(r, nil, audit.Record{Action: "login", Detail: "malformed login request: " + ae.msg}, ae)
+		}
 		return err
 	}
 	st := srv.st
 	ctx := r.Context()
 	rec := audit.Record{Action: "login", OfficerID: req.OfficerID, DeviceID: req.DeviceID}
 	if len(req.OfficerID) > wire.MaxIDLen || len(req.Password) > wire.MaxPasswordLen || len(req.ChallengeID) > wire.MaxIDLen || len(req.Signature) > 128 {
-		return badRequest("A field of the login request is too long.")
+		// Keep the claimed IDs only when they read as IDs.
+		if checkID("officer ID", rec.OfficerID) != nil {
+			rec.OfficerID = ""
+		}
+		if checkID("device ID", rec.DeviceID) != nil {
+			rec.DeviceID = ""
+		}
+		rec.Detail = "a field of the login request is too long"
+		return srv.deny(r, nil, rec, badRequest("A field of the login request is too long."))
 	}
 	if checkID("officer ID", req.OfficerID) != nil {
 		rec.OfficerID = ""

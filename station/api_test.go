@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/ed25519"
 	"crypto/tls"
+	"encoding/json"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -678,6 +679,57 @@ func TestMalformedRequests(t *testing.T) {
 		if status != c.status || we.Code != c.code || we.Message == "" {
 			t.Errorf("%s %s %.40q: got %d %+v, want %d %s", c.method, c.path, c.body, status, we, c.status, c.code)
 		}
+	}
+}
+
+// TestMalformedLoginsAudited: a login the station cannot even read, or
+// with a field over its cap, is a failed logon attempt and is audited
+// (CJIS AU-2), with the claimed officer when it reads as an ID.
+func TestMalformedLoginsAudited(t *testing.T) {
+	e := newEnv(t)
+	l := e.newLaptop("D1")
+	long := func(req wire.LoginRequest) []byte {
+		b, err := json.Marshal(req)
+		must(t, err)
+		return b
+	}
+	cases := []struct {
+		name, ctype     string
+		body            []byte
+		status          int
+		officer, device string
+		detail          string
+	}{
+		{"truncated JSON", "application/json", []byte(`{"officer_id":`), 400, "", "", "malformed login request"},
+		{"unknown field", "application/json", []byte(`{"officer_id":"D1","evil":1}`), 400, "", "", "malformed login request"},
+		{"trailing data", "application/json", []byte(`{} {}`), 400, "", "", "malformed login request"},
+		{"not JSON", "text/plain", []byte(`{}`), 415, "", "", "malformed login request"},
+		{"body too large", "application/json", bytes.Repeat([]byte(" "), wire.MaxBodyBytes+10), 413, "", "", "malformed login request"},
+		{"password too long", "application/json", long(wire.LoginRequest{OfficerID: "D1", DeviceID: l.deviceID, Password: strings.Repeat("p", wire.MaxPasswordLen+1)}),
+			400, "D1", l.deviceID, "too long"},
+		{"officer ID too long", "application/json", long(wire.LoginRequest{OfficerID: strings.Repeat("D", wire.MaxIDLen+1), DeviceID: l.deviceID, Password: "x"}),
+			400, "", l.deviceID, "too long"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			before := len(e.records("login"))
+			req, _ := http.NewRequest("POST", e.base+wire.PathLogin, bytes.NewReader(c.body))
+			req.Header.Set("Content-Type", c.ctype)
+			resp, err := e.http.Do(req)
+			must(t, err)
+			resp.Body.Close()
+			if resp.StatusCode != c.status {
+				t.Fatalf("status %d, want %d", resp.StatusCode, c.status)
+			}
+			recs := e.records("login")
+			if len(recs) != before+1 {
+				t.Fatalf("%d new login records, want 1", len(recs)-before)
+			}
+			r := recs[len(recs)-1]
+			if r.Outcome != "denied" || r.OfficerID != c.officer || r.DeviceID != c.device || r.ClientAddr == "" || !strings.Contains(r.Detail, c.detail) {
+				t.Fatalf("record = %+v", r)
+			}
+		})
 	}
 }
 
