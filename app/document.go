@@ -89,9 +89,12 @@ type DocumentScreen struct {
 	renewing   bool      // a grant renewal is under way
 	renewAfter time.Time // no renewal before this (after a failure)
 
-	mu    sync.Mutex // guards clean and shown against the wipe
-	clean *image.RGBA
-	shown *image.RGBA
+	mu     sync.Mutex // guards clean, shown and thumbs against the wipe
+	clean  *image.RGBA
+	shown  *image.RGBA
+	thumbs map[int]thumb // the page strip's, by page
+
+	thumbBusy map[int]bool // thumbnails being rendered, or failed (UI thread)
 }
 
 // CurrentPage returns the page shown, 0-based.
@@ -187,10 +190,10 @@ func (u *UI) openDocument(detail CaseDetail, info DocumentInfo) {
 				s.annots = annots
 			}
 			s.setTitle()
-			s.Strip.Refresh()
 			s.Annotations.Refresh()
 			s.annotHint()
 			s.setPage(0, img)
+			s.Strip.Refresh()
 			u.logf("first page shown %d ms after opening", time.Since(s.opening).Milliseconds())
 			if u.opts.Synchronous {
 				return
@@ -272,13 +275,7 @@ func (s *DocumentScreen) build() {
 	s.View = newPageView(s.Page, s.annotateDrawn)
 	s.View.onActive = u.touch
 	s.Scroll = container.NewScroll(container.NewCenter(s.View))
-	s.Strip = widget.NewList(
-		func() int { return s.count },
-		func() fyne.CanvasObject {
-			return widget.NewLabelWithStyle("000", fyne.TextAlignCenter, fyne.TextStyle{})
-		},
-		func(id widget.ListItemID, o fyne.CanvasObject) { o.(*widget.Label).SetText(strconv.Itoa(id + 1)) },
-	)
+	s.Strip = s.newPageStrip()
 	s.Strip.OnSelected = func(id widget.ListItemID) {
 		if id != s.page {
 			u.touch()
@@ -396,7 +393,7 @@ func (s *DocumentScreen) content() fyne.CanvasObject {
 
 // stripLayout gives the page strip a fixed width.
 func stripLayout(o fyne.CanvasObject) fyne.CanvasObject {
-	return container.New(&fixedWidth{w: 64}, o)
+	return container.New(&fixedWidth{w: thumbWidth + 4*theme.Padding()}, o)
 }
 
 // fixedWidth lays its objects out over its whole size and asks for a fixed
@@ -499,7 +496,11 @@ func (s *DocumentScreen) render(p int, quiet bool) {
 func (s *DocumentScreen) setPage(p int, img *image.RGBA) {
 	s.idle()
 	s.page = p
+	prev := s.minute
 	s.minute = s.u.opts.Now().Truncate(time.Minute)
+	if !prev.IsZero() && !prev.Equal(s.minute) {
+		s.Strip.Refresh() // the thumbnails in view get the new minute
+	}
 	s.mu.Lock()
 	old := s.clean
 	s.clean = img
@@ -983,6 +984,9 @@ func (s *DocumentScreen) wipeBuffers() {
 	defer s.mu.Unlock()
 	zero(s.clean)
 	zero(s.shown)
+	for _, t := range s.thumbs {
+		zero(t.img)
+	}
 }
 
 func zero(img *image.RGBA) {

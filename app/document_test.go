@@ -2,6 +2,7 @@ package app
 
 import (
 	"fmt"
+	"image"
 	"strings"
 	"testing"
 	"time"
@@ -247,6 +248,42 @@ func TestTechnicianAnnotates(t *testing.T) {
 	}
 }
 
+// TestPageStripThumbnails checks that the strip shows a watermarked
+// thumbnail of every page in view, made once, and that the wipe zeroes them.
+func TestPageStripThumbnails(t *testing.T) {
+	b := newFakeBackend()
+	r := &fakeRenderer{pages: 3}
+	u := newTestUI(t, b, r)
+	d := openIncidentReport(t, u, "D-4471", "detective-pw")
+	var thumbs []*image.RGBA
+	for p := 0; p < 3; p++ {
+		th := d.Thumbnail(p)
+		if th == nil {
+			t.Fatalf("no thumbnail of page %d", p+1)
+		}
+		if w := th.Bounds().Dx(); w != thumbWidth {
+			t.Errorf("thumbnail of page %d is %d px wide, want %d", p+1, w, thumbWidth)
+		}
+		if got := pixel(th, 2, th.Bounds().Dy()/2); got != [3]uint8{200, 30, 30} {
+			t.Errorf("thumbnail of page %d has no watermark: %v", p+1, got)
+		}
+		thumbs = append(thumbs, th)
+	}
+	n := len(r.renders)
+	test.Tap(d.Next)
+	if len(r.renders) != n+1 {
+		t.Errorf("turning the page rendered %v more, want the page only", r.renders[n:])
+	}
+	u.wipePages()
+	for p, th := range thumbs {
+		for _, v := range th.Pix {
+			if v != 0 {
+				t.Fatalf("thumbnail of page %d survived the wipe", p+1)
+			}
+		}
+	}
+}
+
 func TestWatermarkRestampsEachMinute(t *testing.T) {
 	b := newFakeBackend()
 	r := &fakeRenderer{pages: 2}
@@ -262,8 +299,14 @@ func TestWatermarkRestampsEachMinute(t *testing.T) {
 	}
 	now = now.Add(20 * time.Second)
 	d.tick()
-	if len(r.renders) != n+1 || r.renders[n] != d.CurrentPage() {
-		t.Fatalf("minute changed: renders %v", r.renders)
+	// The page on screen first, then the strip's two thumbnails.
+	if len(r.renders) != n+3 || r.renders[n] != d.CurrentPage() {
+		t.Fatalf("minute changed: renders %v (from %d)", r.renders, n)
+	}
+	for p := 0; p < 2; p++ {
+		if m := d.thumbs[p].minute; !m.Equal(now.Truncate(time.Minute)) {
+			t.Errorf("thumbnail of page %d shows minute %v", p+1, m)
+		}
 	}
 	if r.wm.Now == nil || !r.wm.Now().Equal(now) {
 		t.Error("watermark does not read the app clock")
