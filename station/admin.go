@@ -37,6 +37,8 @@ var (
 	ErrAuditUnavailable = errors.New("audit log unavailable: action refused")
 	// ErrBadPDF means a document is not a valid PDF.
 	ErrBadPDF = errors.New("not a valid PDF")
+	// ErrAlreadyRevoked means the device to revoke was revoked before.
+	ErrAlreadyRevoked = errors.New("already revoked")
 )
 
 var idPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`)
@@ -89,11 +91,18 @@ func (s *Station) adminAudit(ctx context.Context, actor, action, caseNumber, obj
 	return nil
 }
 
-// adminFailed records, best effort, that an audited action failed after its
-// record was written.
-func (s *Station) adminFailed(ctx context.Context, actor, action, object string, cause error) {
+// adminDone records, best effort, that a privileged action failed: refused
+// before its record was written (bad input, unknown officer, device or case)
+// or failed after it (CJIS AU-2 asks for attempts, not only successes). Each
+// admin operation defers it with its named error; a nil error writes
+// nothing. When the audit log itself refused the action there is nowhere to
+// write, so nothing more is tried.
+func (s *Station) adminDone(ctx context.Context, actor, action, caseNumber, object string, err error) {
+	if err == nil || errors.Is(err, ErrAuditUnavailable) || errors.Is(err, audit.ErrUnavailable) {
+		return
+	}
 	s.audit.Append(ctx, audit.Record{Time: s.now().UTC(), Action: action, Outcome: "failed", OfficerID: actor,
-		Object: object, Detail: cause.Error()})
+		CaseNumber: caseNumber, Object: object, Detail: err.Error()})
 }
 
 // OfficerInput describes a new officer.
@@ -105,7 +114,8 @@ type OfficerInput struct {
 }
 
 // AddOfficer creates an officer account.
-func (s *Station) AddOfficer(ctx context.Context, actor string, in OfficerInput) error {
+func (s *Station) AddOfficer(ctx context.Context, actor string, in OfficerInput) (err error) {
+	defer func() { s.adminDone(ctx, actor, "admin.officer.add", "", in.ID, err) }()
 	if err := checkID("officer ID", in.ID); err != nil {
 		return err
 	}
@@ -134,7 +144,6 @@ func (s *Station) AddOfficer(ctx context.Context, actor string, in OfficerInput)
 	_, err = s.db.ExecContext(ctx, `INSERT INTO officers(id, name, role, unit, pw_hash, created_at) VALUES(?,?,?,?,?,?)`,
 		in.ID, in.Name, in.Role, in.Unit, h, nanos(s.now()))
 	if err != nil {
-		s.adminFailed(ctx, actor, "admin.officer.add", in.ID, err)
 		return fmt.Errorf("add officer: %w", err)
 	}
 	return nil
@@ -170,7 +179,8 @@ func (s *Station) officer(ctx context.Context, id string) (*officerRow, error) {
 
 // Officers lists every officer. The listing is audited as a privileged
 // action.
-func (s *Station) Officers(ctx context.Context, actor string) ([]OfficerStatus, error) {
+func (s *Station) Officers(ctx context.Context, actor string) (_ []OfficerStatus, err error) {
+	defer func() { s.adminDone(ctx, actor, "admin.officer.list", "", "", err) }()
 	if err := s.adminAudit(ctx, actor, "admin.officer.list", "", "", ""); err != nil {
 		return nil, err
 	}
@@ -195,17 +205,13 @@ func (s *Station) Officers(ctx context.Context, actor string) ([]OfficerStatus, 
 // UnlockOfficer releases an account locked by failed logins (CJIS AC-7) and
 // re-enables a disabled one; the failure count starts again from zero.
 func (s *Station) UnlockOfficer(ctx context.Context, actor, id string) (err error) {
+	defer func() { s.adminDone(ctx, actor, "admin.officer.unlock", "", id, err) }()
 	if _, err := s.officer(ctx, id); err != nil {
 		return err
 	}
 	if err := s.adminAudit(ctx, actor, "admin.officer.unlock", "", id, ""); err != nil {
 		return err
 	}
-	defer func() {
-		if err != nil {
-			s.adminFailed(ctx, actor, "admin.officer.unlock", id, err)
-		}
-	}()
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return err
@@ -222,17 +228,13 @@ func (s *Station) UnlockOfficer(ctx context.Context, actor, id string) (err erro
 
 // DisableOfficer disables an account and ends its sessions.
 func (s *Station) DisableOfficer(ctx context.Context, actor, id string) (err error) {
+	defer func() { s.adminDone(ctx, actor, "admin.officer.disable", "", id, err) }()
 	if _, err := s.officer(ctx, id); err != nil {
 		return err
 	}
 	if err := s.adminAudit(ctx, actor, "admin.officer.disable", "", id, ""); err != nil {
 		return err
 	}
-	defer func() {
-		if err != nil {
-			s.adminFailed(ctx, actor, "admin.officer.disable", id, err)
-		}
-	}()
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return err
@@ -252,7 +254,8 @@ const DefaultEnrollTTL = 24 * time.Hour
 
 // IssueEnrollToken makes a one-time enrollment token for an officer's
 // laptop, valid for ttl (at most 7 days). Only its hash is stored.
-func (s *Station) IssueEnrollToken(ctx context.Context, actor, officerID string, ttl time.Duration) (string, time.Time, error) {
+func (s *Station) IssueEnrollToken(ctx context.Context, actor, officerID string, ttl time.Duration) (_ string, _ time.Time, err error) {
+	defer func() { s.adminDone(ctx, actor, "admin.enroll.issue", "", officerID, err) }()
 	o, err := s.officer(ctx, officerID)
 	if err != nil {
 		return "", time.Time{}, err
@@ -287,7 +290,8 @@ type DeviceStatus struct {
 
 // Devices lists every enrolled device. The listing is audited as a
 // privileged action.
-func (s *Station) Devices(ctx context.Context, actor string) ([]DeviceStatus, error) {
+func (s *Station) Devices(ctx context.Context, actor string) (_ []DeviceStatus, err error) {
+	defer func() { s.adminDone(ctx, actor, "admin.device.list", "", "", err) }()
 	if err := s.adminAudit(ctx, actor, "admin.device.list", "", "", ""); err != nil {
 		return nil, err
 	}
@@ -311,29 +315,29 @@ func (s *Station) Devices(ctx context.Context, actor string) ([]DeviceStatus, er
 }
 
 // RevokeDevice revokes a device: its sessions end, and its next request gets
-// wire.CodeDeviceRevoked so that it wipes.
+// wire.CodeDeviceRevoked so that it wipes. Revoking a device again fails
+// with ErrAlreadyRevoked (and is audited as a failed attempt), so that the
+// administrator learns it was revoked before, when and why.
 func (s *Station) RevokeDevice(ctx context.Context, actor, deviceID, reason string) (err error) {
+	defer func() { s.adminDone(ctx, actor, "admin.device.revoke", "", deviceID, err) }()
 	if err := checkText("reason", reason, 0, wire.MaxReasonLen); err != nil {
 		return err
 	}
 	var revoked sql.NullInt64
-	err = s.db.QueryRowContext(ctx, `SELECT revoked_at FROM devices WHERE id=?`, deviceID).Scan(&revoked)
+	var oldReason string
+	err = s.db.QueryRowContext(ctx, `SELECT revoked_at, COALESCE(revoke_reason,'') FROM devices WHERE id=?`, deviceID).Scan(&revoked, &oldReason)
 	if err == sql.ErrNoRows {
 		return fmt.Errorf("%w: device %s", ErrNotFound, deviceID)
 	} else if err != nil {
 		return err
 	}
 	if revoked.Valid {
-		return nil
+		return fmt.Errorf("%w: device %s was revoked at %s (reason: %q)", ErrAlreadyRevoked, deviceID,
+			fromNanos(revoked.Int64).UTC().Format(time.RFC3339), oldReason)
 	}
 	if err := s.adminAudit(ctx, actor, "admin.device.revoke", "", deviceID, reason); err != nil {
 		return err
 	}
-	defer func() {
-		if err != nil {
-			s.adminFailed(ctx, actor, "admin.device.revoke", deviceID, err)
-		}
-	}()
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return err
@@ -356,6 +360,7 @@ type CaseInput struct {
 
 // CreateCase creates a case.
 func (s *Station) CreateCase(ctx context.Context, actor string, c CaseInput) (err error) {
+	defer func() { s.adminDone(ctx, actor, "admin.case.create", c.Number, c.Number, err) }()
 	if err := checkID("case number", c.Number); err != nil {
 		return err
 	}
@@ -371,11 +376,6 @@ func (s *Station) CreateCase(ctx context.Context, actor string, c CaseInput) (er
 	if err := s.adminAudit(ctx, actor, "admin.case.create", c.Number, c.Number, "unit="+c.Unit); err != nil {
 		return err
 	}
-	defer func() {
-		if err != nil {
-			s.adminFailed(ctx, actor, "admin.case.create", c.Number, err)
-		}
-	}()
 	_, err = s.db.ExecContext(ctx, `INSERT INTO cases(number, title, unit, created_at, created_by) VALUES(?,?,?,?,?)`,
 		c.Number, c.Title, c.Unit, nanos(s.now()), actor)
 	return err
@@ -406,7 +406,8 @@ type CaseStatus struct {
 
 // Cases lists every case with its team. The listing is audited as a
 // privileged action.
-func (s *Station) Cases(ctx context.Context, actor string) ([]CaseStatus, error) {
+func (s *Station) Cases(ctx context.Context, actor string) (_ []CaseStatus, err error) {
+	defer func() { s.adminDone(ctx, actor, "admin.case.list", "", "", err) }()
 	if err := s.adminAudit(ctx, actor, "admin.case.list", "", "", ""); err != nil {
 		return nil, err
 	}
@@ -455,6 +456,7 @@ func (s *Station) team(ctx context.Context, number string) ([]wire.CaseTeamMembe
 // AssignCase puts an officer on a case team with a team role (lead, member
 // or technician), or takes them off it when teamRole is "remove".
 func (s *Station) AssignCase(ctx context.Context, actor, caseNumber, officerID, teamRole string) (err error) {
+	defer func() { s.adminDone(ctx, actor, "admin.case.assign", caseNumber, officerID, err) }()
 	if _, err := s.caseRow(ctx, caseNumber); err != nil {
 		return err
 	}
@@ -471,11 +473,6 @@ func (s *Station) AssignCase(ctx context.Context, actor, caseNumber, officerID, 
 	if err := s.adminAudit(ctx, actor, "admin.case.assign", caseNumber, officerID, "team_role="+teamRole); err != nil {
 		return err
 	}
-	defer func() {
-		if err != nil {
-			s.adminFailed(ctx, actor, "admin.case.assign", officerID, err)
-		}
-	}()
 	if teamRole == "remove" {
 		_, err = s.db.ExecContext(ctx, `DELETE FROM case_team WHERE case_number=? AND officer_id=?`, caseNumber, officerID)
 		return err
@@ -511,7 +508,9 @@ var pdfcpuOnce sync.Once
 // AddDocument validates a PDF with pdfcpu, seals it with package bundle,
 // writes the ciphertext payload atomically and records the document with its
 // identity encrypted under the master key.
-func (s *Station) AddDocument(ctx context.Context, actor string, in DocumentInput) (*wire.Document, error) {
+func (s *Station) AddDocument(ctx context.Context, actor string, in DocumentInput) (_ *wire.Document, err error) {
+	var id string // known once the PDF is valid
+	defer func() { s.adminDone(ctx, actor, "admin.document.add", in.CaseNumber, id, err) }()
 	if _, err := s.caseRow(ctx, in.CaseNumber); err != nil {
 		return nil, err
 	}
@@ -541,7 +540,7 @@ func (s *Station) AddDocument(ctx context.Context, actor string, in DocumentInpu
 	if err != nil {
 		return nil, err
 	}
-	id := randomID("DOC")
+	id = randomID("DOC")
 	now := s.now().UTC()
 	file := id + ".age"
 	final := filepath.Join(s.dir, filePayloads, file)
@@ -583,7 +582,6 @@ func (s *Station) AddDocument(ctx context.Context, actor string, in DocumentInpu
 		VALUES(?,?,?,?,?,?,?,?,?,?,?)`, id, in.CaseNumber, in.Title, in.Type, pages, actor, nanos(now), fi.Size(), manifest, identSealed, file)
 	if err != nil {
 		os.Remove(final)
-		s.adminFailed(ctx, actor, "admin.document.add", id, err)
 		return nil, err
 	}
 	return &wire.Document{ID: id, Title: in.Title, Type: in.Type, Pages: pages, AddedBy: actor, AddedAt: now, PayloadSize: fi.Size()}, nil
@@ -612,7 +610,8 @@ func validatePDF(pdf []byte) (pages int, err error) {
 
 // VerifyAudit checks the whole audit log (see audit.Log.Verify). The check
 // is itself audited (access to the audit log, CJIS AU-2).
-func (s *Station) VerifyAudit(ctx context.Context, actor string) (*audit.Report, error) {
+func (s *Station) VerifyAudit(ctx context.Context, actor string) (_ *audit.Report, err error) {
+	defer func() { s.adminDone(ctx, actor, "admin.audit.verify", "", "", err) }()
 	rep, err := s.log.Verify(ctx)
 	if err != nil {
 		return nil, err
@@ -624,7 +623,8 @@ func (s *Station) VerifyAudit(ctx context.Context, actor string) (*audit.Report,
 
 // ExportAudit writes the records matching f as "csv" or "json". The export is
 // audited before it is written (access to the audit log, CJIS AU-2).
-func (s *Station) ExportAudit(ctx context.Context, actor string, w io.Writer, format string, f audit.Filter) error {
+func (s *Station) ExportAudit(ctx context.Context, actor string, w io.Writer, format string, f audit.Filter) (err error) {
+	defer func() { s.adminDone(ctx, actor, "admin.audit.export", f.CaseNumber, f.OfficerID, err) }()
 	if format != "csv" && format != "json" {
 		return fmt.Errorf("%w: format %q: use csv or json", ErrInvalid, format)
 	}

@@ -6,6 +6,8 @@ import (
 	"crypto/ed25519"
 	"crypto/tls"
 	"encoding/json"
+	"errors"
+	"io"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -187,6 +189,80 @@ func TestLockoutAfterFiveFailuresAndAdminUnlock(t *testing.T) {
 	// A disabled account has its own code.
 	must(t, e.st.DisableOfficer(context.Background(), admin, "D2"))
 	wantCode(t, l.logIn("D2", testPassword), wire.CodeAccountDisabled)
+}
+
+// TestAdminAttemptsAudited: privileged actions are audited whatever their
+// outcome (CJIS AU-2): one refused for bad input or an unknown officer,
+// device or case leaves one "failed" record and no "success" record.
+func TestAdminAttemptsAudited(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	st := e.st
+	cases := []struct {
+		action, caseNumber, object string
+		want                       error
+		run                        func() error
+	}{
+		{"admin.officer.add", "", "D1", ErrDuplicate, func() error {
+			return st.AddOfficer(ctx, admin, OfficerInput{ID: "D1", Name: "Again", Role: wire.RoleDetective, Unit: "Homicide", Password: []byte(testPassword)})
+		}},
+		{"admin.officer.add", "", "X1", ErrInvalid, func() error {
+			return st.AddOfficer(ctx, admin, OfficerInput{ID: "X1", Name: "X", Role: "sheriff", Unit: "Homicide", Password: []byte(testPassword)})
+		}},
+		{"admin.officer.unlock", "", "NOBODY", ErrNotFound, func() error { return st.UnlockOfficer(ctx, admin, "NOBODY") }},
+		{"admin.officer.disable", "", "NOBODY", ErrNotFound, func() error { return st.DisableOfficer(ctx, admin, "NOBODY") }},
+		{"admin.enroll.issue", "", "NOBODY", ErrNotFound, func() error {
+			_, _, err := st.IssueEnrollToken(ctx, admin, "NOBODY", time.Hour)
+			return err
+		}},
+		{"admin.device.revoke", "", "DEV-NONE", ErrNotFound, func() error { return st.RevokeDevice(ctx, admin, "DEV-NONE", "lost") }},
+		{"admin.case.create", "H-1", "H-1", ErrDuplicate, func() error { return st.CreateCase(ctx, admin, CaseInput{"H-1", "Again", "Homicide"}) }},
+		{"admin.case.assign", "H-1", "NOBODY", ErrNotFound, func() error { return st.AssignCase(ctx, admin, "H-1", "NOBODY", "member") }},
+		{"admin.document.add", "NOPE-1", "", ErrNotFound, func() error {
+			_, err := st.AddDocument(ctx, admin, DocumentInput{CaseNumber: "NOPE-1", Title: "T", PDF: bytes.NewReader(e.pdf)})
+			return err
+		}},
+		{"admin.audit.export", "", "", ErrInvalid, func() error { return st.ExportAudit(ctx, admin, io.Discard, "xml", audit.Filter{}) }},
+	}
+	for _, c := range cases {
+		t.Run(c.action+" "+c.object, func(t *testing.T) {
+			before := len(e.records(c.action))
+			err := c.run()
+			if !errors.Is(err, c.want) {
+				t.Fatalf("error = %v, want %v", err, c.want)
+			}
+			recs := e.records(c.action)
+			if len(recs) != before+1 {
+				t.Fatalf("%d new %s records, want 1: %+v", len(recs)-before, c.action, recs[before:])
+			}
+			r := recs[len(recs)-1]
+			if r.Outcome != "failed" || r.OfficerID != admin || r.Object != c.object || r.CaseNumber != c.caseNumber || r.Detail != err.Error() {
+				t.Fatalf("record = %+v", r)
+			}
+		})
+	}
+}
+
+// TestRevokeTwice: revoking a revoked laptop says so, keeps the first
+// revocation's reason and is audited as a failed attempt.
+func TestRevokeTwice(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	l := e.newLaptop("D1")
+	must(t, e.st.RevokeDevice(ctx, admin, l.deviceID, "laptop stolen"))
+	err := e.st.RevokeDevice(ctx, admin, l.deviceID, "found again")
+	if !errors.Is(err, ErrAlreadyRevoked) || !strings.Contains(err.Error(), "laptop stolen") {
+		t.Fatalf("second revoke = %v, want ErrAlreadyRevoked naming the first reason", err)
+	}
+	recs := e.records("admin.device.revoke")
+	if len(recs) != 2 || recs[0].Outcome != "success" || recs[0].Detail != "laptop stolen" || recs[1].Outcome != "failed" || recs[1].Object != l.deviceID {
+		t.Fatalf("revoke records = %+v", recs)
+	}
+	var reason string
+	must(t, e.st.db.QueryRow(`SELECT revoke_reason FROM devices WHERE id=?`, l.deviceID).Scan(&reason))
+	if reason != "laptop stolen" {
+		t.Fatalf("revoke reason = %q after the second revoke", reason)
+	}
 }
 
 func TestSessionIdleAndAbsoluteExpiry(t *testing.T) {
