@@ -157,7 +157,13 @@ func (srv *Server) getCaseLookup(w http.ResponseWriter, r *http.Request, s *sess
 	c, err := srv.st.caseRow(r.Context(), number)
 	switch {
 	case err == nil:
-		res.Exists, res.Unit = true, c.Unit
+		res.Exists = true
+		// Only a supervisor's screen uses the unit: it offers the case's
+		// audit trail to supervisors of that unit (see doc/station.md).
+		// Nobody else learns more than that the case exists.
+		if s.officer.Role == wire.RoleSupervisor {
+			res.Unit = c.Unit
+		}
 	case !errors.Is(err, ErrNotFound):
 		return err
 	}
