@@ -111,9 +111,14 @@ func TestEndToEnd(t *testing.T) {
 		t.Fatalf("the device identity is gone: %v", err)
 	}
 	id.Zero()
-	if path, err := exec.LookPath("secret-tool"); err == nil {
-		// Ask the Secret Service itself, not the Store's index.
-		out, _ := exec.Command(path, "search", "--all", "service", ks.Service()).CombinedOutput()
+	// Ask the Secret Service itself, not the Store's index.
+	t.Run("secret-tool", func(t *testing.T) {
+		path, err := exec.LookPath("secret-tool")
+		need(t, err == nil, "secret-tool (libsecret-tools) is not installed: the Secret Service cannot be asked directly")
+		out, err := exec.Command(path, "search", "--all", "service", ks.Service()).CombinedOutput()
+		if err != nil {
+			t.Fatalf("secret-tool search: %v: %s", err, out)
+		}
 		var items []string
 		for _, line := range strings.Split(string(out), "\n") {
 			if v, ok := strings.CutPrefix(strings.TrimSpace(line), "attribute.username = "); ok {
@@ -123,7 +128,7 @@ func TestEndToEnd(t *testing.T) {
 		if len(items) != 1 || !strings.Contains(items[0], "identity") {
 			t.Errorf("the Secret Service holds %q, want only the device identity", items)
 		}
-	}
+	})
 	if got := dirEntries(t, cacheDir); len(got) != 0 {
 		t.Fatalf("cache folder after the wipe: %v", got)
 	}
