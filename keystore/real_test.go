@@ -41,8 +41,12 @@ const (
 	helperEnv = "CV_KEYSTORE_HELPER"       // helper mode
 	tokenEnv  = "CV_KEYSTORE_HELPER_TOKEN" // marks every process a helper starts
 	svcEnv    = "CV_KEYSTORE_HELPER_SERVICE"
+	hideEnv   = "CV_KEYSTORE_HELPER_HIDE" // a folder the helper covers with an empty tmpfs
 	resultTag = "KEYSTORE-HELPER-RESULT "
 )
+
+// capSysAdmin is CAP_SYS_ADMIN, which a helper needs to mount.
+const capSysAdmin = 21
 
 func TestMain(m *testing.M) {
 	if mode := os.Getenv(helperEnv); mode != "" {
@@ -242,6 +246,12 @@ type helperCall struct {
 
 // runHelper runs inside the helper process and returns its exit code.
 func runHelper(mode string) int {
+	if dir := os.Getenv(hideEnv); dir != "" {
+		if err := hideRunDir(dir); err != nil {
+			fmt.Fprintf(os.Stderr, "helper %s: %v\n", mode, err)
+			return 1
+		}
+	}
 	res, err := helperMain(mode)
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "helper %s: %v\n", mode, err)
@@ -412,7 +422,7 @@ func helperEnvironment(extra ...string) []string {
 	drop := map[string]bool{
 		"DBUS_SESSION_BUS_ADDRESS": true, "GNOME_KEYRING_CONTROL": true, "HOME": true,
 		"XDG_RUNTIME_DIR": true, "XDG_DATA_HOME": true, "XDG_CONFIG_HOME": true, "XDG_CACHE_HOME": true,
-		"DISPLAY": true, helperEnv: true, tokenEnv: true, svcEnv: true,
+		"DISPLAY": true, helperEnv: true, tokenEnv: true, svcEnv: true, hideEnv: true,
 	}
 	var env []string
 	for _, kv := range os.Environ() {
@@ -424,9 +434,57 @@ func helperEnvironment(extra ...string) []string {
 	return append(env, extra...)
 }
 
+// privateMountNamespace returns process attributes that start a child in
+// a mount namespace of its own (with a user namespace mapping the caller's
+// IDs to themselves when not root), or nil when this system refuses both.
+func privateMountNamespace() *syscall.SysProcAttr {
+	uid, gid := os.Getuid(), os.Getgid()
+	for _, attr := range []*syscall.SysProcAttr{
+		{Cloneflags: syscall.CLONE_NEWNS},
+		{Cloneflags: syscall.CLONE_NEWUSER | syscall.CLONE_NEWNS,
+			UidMappings: []syscall.SysProcIDMap{{ContainerID: uid, HostID: uid, Size: 1}},
+			GidMappings: []syscall.SysProcIDMap{{ContainerID: gid, HostID: gid, Size: 1}},
+			// Kept across exec, so that the helper may mount in its
+			// namespace while keeping the caller's user ID.
+			AmbientCaps: []uintptr{capSysAdmin}},
+	} {
+		probe := exec.Command("/bin/true")
+		probe.SysProcAttr = attr
+		if probe.Run() == nil {
+			return attr
+		}
+	}
+	return nil
+}
+
+// hideRunDir runs first in a helper started with hideEnv set (in a mount
+// namespace of its own): it mounts an empty tmpfs over that folder, without
+// the mount reaching the rest of the system.
+func hideRunDir(dir string) error {
+	if err := syscall.Mount("", "/", "", syscall.MS_REC|syscall.MS_PRIVATE, ""); err != nil {
+		return fmt.Errorf("make mounts private: %w", err)
+	}
+	if err := syscall.Mount("tmpfs", dir, "tmpfs", syscall.MS_NOSUID|syscall.MS_NODEV, "mode=0700"); err != nil {
+		return fmt.Errorf("mount a tmpfs over %s: %w", dir, err)
+	}
+	for _, f := range []string{"bus", "dbus-session"} {
+		if _, err := os.Stat(filepath.Join(dir, f)); err == nil {
+			return fmt.Errorf("%s/%s still visible", dir, f)
+		}
+	}
+	return nil
+}
+
 // runHelperProcess runs this test binary as a helper, checks that nothing
 // it started is left running, and returns its result.
 func runHelperProcess(t *testing.T, argv []string, env []string, token string) *helperResult {
+	t.Helper()
+	return runHelperProcessAttr(t, argv, env, token, nil)
+}
+
+// runHelperProcessAttr is runHelperProcess with the child's namespaces
+// taken from attr (nil: the parent's).
+func runHelperProcessAttr(t *testing.T, argv []string, env []string, token string, attr *syscall.SysProcAttr) *helperResult {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
@@ -434,7 +492,12 @@ func runHelperProcess(t *testing.T, argv []string, env []string, token string) *
 	cmd.Env = env
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	sys := syscall.SysProcAttr{}
+	if attr != nil {
+		sys = *attr
+	}
+	sys.Setpgid = true
+	cmd.SysProcAttr = &sys
 	start := time.Now()
 	err := cmd.Run()
 	defer checkNoLeftovers(t, token)
@@ -600,12 +663,19 @@ func TestNoSecretService(t *testing.T) {
 
 // TestNoSessionBus leaves the bus address unset: the Store must fail
 // without letting godbus auto-launch a bus (a fake dbus-launch on PATH
-// records any attempt).
+// records any attempt). Where the user has a bus at /run/user/UID (godbus
+// and the Store look there, not at XDG_RUNTIME_DIR), the helper runs in a
+// mount namespace of its own with an empty tmpfs over that folder.
 func TestNoSessionBus(t *testing.T) {
+	var attr *syscall.SysProcAttr
+	runDir := filepath.Join("/run/user", strconv.Itoa(os.Getuid()))
 	for _, f := range []string{"bus", "dbus-session"} {
-		p := filepath.Join("/run/user", strconv.Itoa(os.Getuid()), f)
+		p := filepath.Join(runDir, f)
 		if _, err := os.Stat(p); err == nil {
-			t.Skipf("this machine has a user bus at %s: a missing DBUS_SESSION_BUS_ADDRESS cannot be shown here", p)
+			attr = privateMountNamespace()
+			need(t, attr != nil, "this machine has a user bus at %s and no mount namespace can hide it (needs root or unprivileged user namespaces)", p)
+			t.Logf("the helper runs with an empty %s (a bus is at %s)", runDir, p)
+			break
 		}
 	}
 	token := randomHex(8)
@@ -619,8 +689,16 @@ func TestNoSessionBus(t *testing.T) {
 		helperEnv+"=nobus", tokenEnv+"="+token, svcEnv+"=org.caseviewer.test.nobus",
 		"HOME="+t.TempDir(), "PATH="+bin+string(os.PathListSeparator)+os.Getenv("PATH"),
 	)
-	res := runHelperProcess(t, []string{os.Args[0], "-test.run=^$"}, env, token)
+	if attr != nil {
+		env = append(env, hideEnv+"="+runDir)
+	}
+	res := runHelperProcessAttr(t, []string{os.Args[0], "-test.run=^$"}, env, token, attr)
 	checkAllUnavailable(t, "no session bus", res)
+	for _, c := range res.Calls {
+		if !strings.Contains(c.Err, "no D-Bus session bus") {
+			t.Errorf("%s: %q, want the refusal for a missing session bus (the helper found a bus?)", c.Op, c.Err)
+		}
+	}
 	if _, err := os.Stat(marker); err == nil {
 		t.Fatal("dbus-launch was run: a bus would have been auto-launched")
 	}
