@@ -24,7 +24,9 @@
 //
 // Every call returns within the Store's time limit (3 s unless
 // [WithTimeout] says otherwise) or the context's deadline, whichever is
-// first. A keyring that is locked, whose daemon hangs, or that is missing
+// first: it stops waiting 1/20 of that time early (at most 50 ms), so
+// that timer and scheduling latency do not carry it past the limit. A
+// keyring that is locked, whose daemon hangs, or that is missing
 // gives [ErrKeyringUnavailable]. The Store never falls back to a file or to
 // memory. On Linux it also refuses to let the D-Bus library auto-launch a
 // session bus when none is configured: a bus started that way would outlive
@@ -49,7 +51,7 @@
 //     what a wipe wants.
 //
 // On Linux a locked login keyring shows gnome-keyring's unlock prompt: the
-// call returns ErrKeyringUnavailable after the limit while the prompt may
+// call returns ErrKeyringUnavailable at the limit while the prompt may
 // stay open; once the person unlocks, later calls succeed.
 //
 // Later calls are ordered after earlier ones, so a Delete or a wipe that

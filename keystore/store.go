@@ -196,7 +196,7 @@ func (s *Store) run(ctx context.Context, op string, always bool, fn func(j *job)
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("keystore: %s: %w", op, err)
 	}
-	ctx, cancel := context.WithTimeout(ctx, s.timeout)
+	ctx, cancel := context.WithDeadline(ctx, giveUpAt(ctx, time.Now(), s.timeout))
 	defer cancel()
 
 	s.mu.Lock()
@@ -241,6 +241,25 @@ func (s *Store) run(ctx context.Context, op string, always bool, fn func(j *job)
 		<-j.done
 		return j.value, j.err
 	}
+}
+
+// maxEarly is the most a call gives up before its limit (see giveUpAt).
+const maxEarly = 50 * time.Millisecond
+
+// giveUpAt is when a call that started at start stops waiting: at the
+// Store's limit or the caller's deadline, whichever comes first, less
+// 1/20 of the time left (at most maxEarly). Waking up after a timer takes
+// a few milliseconds on a loaded machine; giving up that much early makes
+// the call return by its limit instead of just after it.
+func giveUpAt(ctx context.Context, start time.Time, limit time.Duration) time.Time {
+	end := start.Add(limit)
+	if d, ok := ctx.Deadline(); ok && d.Before(end) {
+		end = d
+	}
+	if left := end.Sub(start); left > 0 {
+		end = end.Add(-min(left/20, maxEarly))
+	}
+	return end
 }
 
 // classify maps a Backend error to this package's sentinels. Anything but
