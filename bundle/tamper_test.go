@@ -7,6 +7,8 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"io"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -15,12 +17,17 @@ import (
 )
 
 // The tamper matrix: every single-bit class (0x01, 0x80) of every byte of
-// manifest, grant and payload, truncation at every offset, extension,
-// chunk deletion, duplication, swapping and splicing, every signed field
-// changed, and grants for the wrong time, device, officer or document. Each
-// trial must fail with a sentinel error and release no plaintext.
+// manifest, grant and payload, truncation at every offset (three ways:
+// through Open, which stops at the payload-size check; through the payload
+// reader with a manifest sized for the cut payload, so that the STREAM
+// reader's own checks must refuse it; and under a document already open),
+// extension, chunk deletion, duplication, swapping and splicing, every
+// signed field changed, and grants for the wrong time, device, officer or
+// document. Each trial must fail with a sentinel error and release no
+// plaintext.
 //
-// With -short, payload bytes and truncation offsets are sampled.
+// With -short, payload bytes and truncation offsets are sampled (except
+// under an open document, where each trial is cheap).
 
 const tamperSize = 2*64<<10 + 1000 // three chunks
 
@@ -202,6 +209,89 @@ func (tb *tamperBundle) matrix(t *testing.T, trials *atomic.Int64, masks []byte)
 			}
 			err := tb.openAll(t, tb.manifest, tb.grant, tb.payload[:off])
 			expectFailf(t, err, ErrTampered, trials, "truncated at %d", off)
+		}
+	})
+	t.Run("truncate at every offset, through the payload reader", func(t *testing.T) {
+		t.Parallel()
+		// The trials above stop at the payload-size check [B5], before any
+		// decryption. Here each cut payload goes straight to the payload
+		// reader (openPayload, as Open calls it after the unwrap) with the
+		// file key and a manifest sized for the cut payload, its plaintext
+		// size following age's arithmetic (agePlaintextSize, as FuzzPayload
+		// does): only the STREAM reader's own checks (header, body size,
+		// final chunk) can refuse it.
+		m0, err := ParseManifest(tb.manifest, tb.stationPub)
+		if err != nil {
+			t.Fatal(err)
+		}
+		reasons := map[string]int{}
+		for off := 0; off < len(tb.payload); off++ {
+			if !sampled(off, len(tb.payload)) {
+				continue
+			}
+			cut := tb.payload[:off]
+			m := *m0
+			m.PayloadSize, m.PlaintextSize = int64(off), agePlaintextSize(cut)
+			doc, err := openPayload(bytes.NewReader(cut), tb.fileKey, &m, tb.gc)
+			if doc != nil {
+				doc.Close()
+				t.Errorf("payload cut at %d opened (%d bytes of plaintext)", off, doc.Size())
+				continue
+			}
+			expectFailf(t, err, ErrTampered, trials, "payload cut at %d, payload reader", off)
+			reason := streamRefusal(err)
+			if reason == "" {
+				t.Errorf("payload cut at %d: refused by something other than the payload reader: %v", off, err)
+			}
+			reasons[reason]++
+		}
+		t.Logf("cuts refused by the payload reader: %v", reasons)
+	})
+	t.Run("truncate at every offset, under an open document", func(t *testing.T) {
+		t.Parallel()
+		// The stored payload shrinks after Open (storage truncated under a
+		// live document): every read of the chunk holding the cut, whole
+		// (decrypted in place) or partial (through the one-chunk cache),
+		// must fail and release none of its bytes.
+		src := &cutReaderAt{b: tb.payload, n: len(tb.payload)}
+		doc, err := Open(tb.manifest, tb.grant, src, int64(len(tb.payload)), tb.dev, tb.stationPub, tb.opts())
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer doc.Close()
+		// Evict the final chunk that Open authenticated and cached: a failed
+		// read of another chunk empties the cache.
+		src.n = 0
+		if _, err := doc.ReadAt(make([]byte, 1), 0); !errors.Is(err, ErrTampered) {
+			t.Fatalf("read of a cut payload: %v", err)
+		}
+		buf := make([]byte, 64<<10)
+		pattern, zeros := bytes.Repeat([]byte{0xa5}, len(buf)), make([]byte, len(buf))
+		for off := 0; off < len(tb.payload); off++ {
+			src.n = off
+			c := 0
+			for c < len(tb.chunks)-1 && off >= tb.chunks[c][1] {
+				c++
+			}
+			plainOff := int64(c) * 64 << 10
+			plainLen := min(64<<10, doc.Size()-plainOff)
+			for _, r := range []struct {
+				p   []byte
+				off int64
+			}{{buf[:plainLen], plainOff}, {buf[:16], plainOff + plainLen/2 - 8}} {
+				copy(r.p, pattern)
+				n, err := doc.ReadAt(r.p, r.off)
+				expectFailf(t, err, ErrTampered, trials, "payload cut at %d under an open document, %d-byte read of chunk %d", off, len(r.p), c)
+				if n != 0 || !bytes.Equal(r.p, pattern[:len(r.p)]) && !bytes.Equal(r.p, zeros[:len(r.p)]) {
+					t.Fatalf("payload cut at %d under an open document: %d bytes released from chunk %d", off, n, c)
+				}
+			}
+		}
+		// Control: the whole payload back, the same document reads it all.
+		src.n = len(tb.payload)
+		got, err := doc.ReadAll(context.Background())
+		if err != nil || !bytes.Equal(got, tb.plaintext) {
+			t.Fatalf("after restoring the payload: %d bytes, %v", len(got), err)
 		}
 	})
 	t.Run("short reader at full size", func(t *testing.T) {
@@ -410,6 +500,46 @@ func (tb *tamperBundle) matrix(t *testing.T, trials *atomic.Int64, masks []byte)
 			expectFail(t, c.name, err, c.want, trials)
 		}
 	})
+}
+
+// cutReaderAt reads b as if it were only n bytes long.
+type cutReaderAt struct {
+	b []byte
+	n int
+}
+
+func (r *cutReaderAt) ReadAt(p []byte, off int64) (int, error) {
+	if off < 0 {
+		return 0, errors.New("negative offset")
+	}
+	if off >= int64(r.n) {
+		return 0, io.EOF
+	}
+	n := copy(p, r.b[off:r.n])
+	if n < len(p) {
+		return n, io.EOF
+	}
+	return n, nil
+}
+
+// streamRefusal names the payload reader's check that refused a payload,
+// or "" if the error did not come from the payload reader.
+func streamRefusal(err error) string {
+	msg := err.Error()
+	for _, r := range []struct{ substr, name string }{
+		{"payload: reading header", "header"},
+		{"payload: header is not in canonical", "header"},
+		{"payload: header:", "header MAC"},
+		{"payload: payload has no body", "no body"},
+		{"payload: invalid payload body size", "body size"},
+		{"payload: reading chunk", "final chunk short"},
+		{"does not authenticate", "final chunk authentication"},
+	} {
+		if strings.Contains(msg, r.substr) {
+			return r.name
+		}
+	}
+	return ""
 }
 
 // resign makes a station-signed manifest for a payload of payloadSize, that
