@@ -11,6 +11,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/klippa-app/go-pdfium/enums"
 	"github.com/klippa-app/go-pdfium/references"
 	"github.com/klippa-app/go-pdfium/requests"
 )
@@ -180,6 +181,9 @@ func (d *Document) clean(ctx context.Context, page int, zoom float64, high bool)
 				Page:   requests.Page{ByIndex: &requests.PageByIndex{Document: hd, Index: page}},
 				Width:  w,
 				Height: h,
+				// Annotations are content: stamps, notes, signatures and
+				// form fields' values are drawn as annotations.
+				RenderFlags: enums.FPDF_RENDER_FLAG_ANNOT,
 			})
 			if err != nil {
 				return fmt.Errorf("%w: rendering page %d: %v", ErrInvalidPDF, page+1, err)
@@ -193,6 +197,11 @@ func (d *Document) clean(ctx context.Context, page int, zoom float64, high bool)
 			// Cleanup frees it.
 			out = image.NewRGBA(src.Rect)
 			copy(out.Pix, src.Pix)
+			if res.Result.HasTransparency {
+				// PDFium leaves such a page's background transparent:
+				// lay it on white paper, as a reader expects.
+				flattenOnWhite(out.Pix)
+			}
 			if err := ctx.Err(); err != nil {
 				// The caller left: nobody will take this page.
 				clear(out.Pix)
@@ -377,4 +386,20 @@ func (d *Document) Close() error {
 		return ErrClosed
 	}
 	return nil
+}
+
+// flattenOnWhite composites straight-alpha RGBA pixels onto white and
+// makes them opaque.
+func flattenOnWhite(pix []uint8) {
+	for i := 0; i+3 < len(pix); i += 4 {
+		a := uint32(pix[i+3])
+		if a == 255 {
+			continue
+		}
+		na := 255 - a
+		for k := i; k < i+3; k++ {
+			pix[k] = uint8(div255(uint32(pix[k])*a + 255*na))
+		}
+		pix[i+3] = 255
+	}
 }

@@ -121,6 +121,10 @@ type Page struct {
 	Boxes         []Box
 	Images        []Image
 	Texts         []Text
+	// Stamps are Square annotations (with an appearance stream drawing the
+	// box), as a reviewer's stamp or a form widget sits over the page's
+	// content: only a renderer that draws annotations shows them.
+	Stamps []Box
 }
 
 // Size returns the page's width and height in points, with A4 for zeros.
@@ -336,14 +340,52 @@ func (w *writer) writePage(p *Page, index, pagesID, fontBase int) (int, error) {
 		res += fmt.Sprintf(" /XObject <<%s >>", xobjects.String())
 	}
 	res += " /ProcSet [/PDF /Text /ImageC] >>"
+	annots, err := w.writeStamps(p, index)
+	if err != nil {
+		return 0, err
+	}
 	pageID := w.alloc()
 	rot := ""
 	if p.Rotate != 0 {
 		rot = fmt.Sprintf(" /Rotate %d", p.Rotate)
 	}
-	w.object(pageID, fmt.Sprintf("<< /Type /Page /Parent %d 0 R /MediaBox [0 0 %s %s]%s /Resources %s /Contents %d 0 R >>",
-		pagesID, num(pw), num(ph), rot, res, contentID))
+	w.object(pageID, fmt.Sprintf("<< /Type /Page /Parent %d 0 R /MediaBox [0 0 %s %s]%s%s /Resources %s /Contents %d 0 R >>",
+		pagesID, num(pw), num(ph), rot, annots, res, contentID))
 	return pageID, nil
+}
+
+// writeStamps writes the page's stamps as Square annotations, each with a
+// normal appearance that fills and strokes its box, and returns the
+// page's /Annots entry ("" when there are none).
+func (w *writer) writeStamps(p *Page, index int) (string, error) {
+	if len(p.Stamps) == 0 {
+		return "", nil
+	}
+	var refs strings.Builder
+	for j, b := range p.Stamps {
+		r := b.Rect
+		if !finite(r.X0, r.Y0, r.X1, r.Y1) || r.X1 <= r.X0 || r.Y1 <= r.Y0 || (b.Fill == nil && b.Stroke == nil) {
+			return "", fmt.Errorf("%w: page %d stamp %d", ErrInvalid, index, j)
+		}
+		wd, ht := r.X1-r.X0, r.Y1-r.Y0
+		var ap strings.Builder
+		colors := ""
+		if b.Fill != nil {
+			fmt.Fprintf(&ap, "%s rg 0 0 %s %s re f ", rgb(b.Fill), num(wd), num(ht))
+			colors += " /IC [" + rgb(b.Fill) + "]"
+		}
+		if b.Stroke != nil {
+			fmt.Fprintf(&ap, "%s RG 2 w 1 1 %s %s re S", rgb(b.Stroke), num(wd-2), num(ht-2))
+			colors += " /C [" + rgb(b.Stroke) + "]"
+		}
+		apID := w.alloc()
+		w.stream(apID, fmt.Sprintf("/Type /XObject /Subtype /Form /BBox [0 0 %s %s]", num(wd), num(ht)), []byte(ap.String()))
+		id := w.alloc()
+		w.object(id, fmt.Sprintf("<< /Type /Annot /Subtype /Square /Rect [%s %s %s %s] /F 4%s /AP << /N %d 0 R >> >>",
+			num(r.X0), num(r.Y0), num(r.X1), num(r.Y1), colors, apID))
+		fmt.Fprintf(&refs, " %d 0 R", id)
+	}
+	return fmt.Sprintf(" /Annots [%s ]", refs.String()), nil
 }
 
 func (in *Info) dict() string {
