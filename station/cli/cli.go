@@ -612,15 +612,17 @@ func cmdOfficer(sub string, args []string, env *Env) error {
 			return err
 		}
 		defer st.Close()
+		done := "unlocked"
 		if sub == "unlock" {
 			err = st.UnlockOfficer(context.Background(), actor(), *id)
 		} else {
 			err = st.DisableOfficer(context.Background(), actor(), *id)
+			done = "disabled"
 		}
 		if err != nil {
 			return fmt.Errorf("officer %s: %w", sub, err)
 		}
-		fmt.Fprintf(env.Stdout, "Officer %s %sd.\n", *id, strings.TrimSuffix(sub, "e"))
+		fmt.Fprintf(env.Stdout, "Officer %s %s.\n", *id, done)
 		return nil
 	}
 	return nil

@@ -61,8 +61,12 @@ func newStation(t testing.TB) string {
 	mustRun(t, "", "case", "create", "--data", dir, "--number", "2026-0001", "--title", "Harbor Street", "--unit", "Homicide")
 	mustRun(t, "", "case", "assign", "--data", dir, "--number", "2026-0001", "--officer", "D1", "--role", "lead")
 	mustRun(t, "", "enroll", "--data", dir, "--officer", "D1")
-	mustRun(t, "", "officer", "disable", "--data", dir, "S1")
-	mustRun(t, "", "officer", "unlock", "--data", dir, "--id", "S1")
+	if out := mustRun(t, "", "officer", "disable", "--data", dir, "S1"); out != "Officer S1 disabled.\n" {
+		t.Errorf("officer disable printed %q", out)
+	}
+	if out := mustRun(t, "", "officer", "unlock", "--data", dir, "--id", "S1"); out != "Officer S1 unlocked.\n" {
+		t.Errorf("officer unlock printed %q", out)
+	}
 	return dir
 }
 
