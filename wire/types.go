@@ -217,12 +217,14 @@ type CaseList struct {
 	Cases []CaseSummary `json:"cases"`
 }
 
-// CaseLookup is the reply to GET [PathCaseLookup]: whether a case exists and
-// its unit, nothing more, so that an officer can request access.
+// CaseLookup is the reply to GET [PathCaseLookup]: whether a case exists,
+// nothing more, so that an officer can request access. Supervisors also get
+// the case's unit (the app offers a supervisor of that unit its audit
+// trail); nobody else does.
 type CaseLookup struct {
 	Number string `json:"number"`
 	Exists bool   `json:"exists"`
-	Unit   string `json:"unit,omitempty"`
+	Unit   string `json:"unit,omitempty"` // supervisors only
 }
 
 // Document describes a sealed document of a case.
