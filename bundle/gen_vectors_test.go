@@ -31,6 +31,16 @@ func (s *streamCipher) open(ct []byte, i int, last bool) []byte {
 	return p
 }
 
+// grantTimesOff returns the offset of issued-at in the grant info of gc
+// (expires-at follows it).
+func grantTimesOff(gc *GrantContext) int {
+	off := len(grantMagic) + 2 + 3*2
+	for _, s := range []string{gc.GrantID, gc.OfficerID, gc.DeviceID, gc.CaseNumber, gc.DocumentID} {
+		off += 2 + len(s)
+	}
+	return off
+}
+
 // The generator.
 
 type sealedDoc struct {
@@ -555,6 +565,49 @@ func TestGenerateVectors(t *testing.T) {
 	})
 	g.add("bad-grant-signature-and-other-device", "tampered", "O1 G2", "a grant for another device with a broken signature: signatures first", small, func(v *vector) {
 		v.grant = flipAt(g.grant(small, nil, func(gc *GrantContext) { gc.DeviceID = "laptop-0043" }), -1, 0x01)
+	})
+
+	// Added later, and kept after all the others: each draws from the
+	// deterministic randomness, so vectors added here leave the bytes of
+	// the earlier ones unchanged.
+	g.add("grant-kdf-hkdf-sha384", "unsupported-version", "G4", "a validly signed grant naming KDF 0x0002 (HKDF-SHA384)", small, func(v *vector) {
+		v.grant = g.grantRaw(grantOpts{gc: gc0, manifest: small.manifest, fileKey: small.fileKey, patchInfo: func(b []byte) { binary.BigEndian.PutUint16(b[grantKEMOff+2:], 0x0002) }})
+	})
+	grantTimes := func(name, desc string, issued, expires uint64) {
+		g.add(name, "tampered", "G6", desc, small, func(v *vector) {
+			gc := baseGrantContext()
+			gc.CaseNumber, gc.DocumentID = small.m.CaseNumber, small.m.DocumentID
+			v.grant = g.grantRaw(grantOpts{gc: gc, manifest: small.manifest, fileKey: small.fileKey, patchInfo: func(b []byte) {
+				off := grantTimesOff(&gc)
+				if issued != 0 {
+					binary.BigEndian.PutUint64(b[off:], issued)
+				}
+				if expires != 0 {
+					binary.BigEndian.PutUint64(b[off+8:], expires)
+				}
+			}})
+		})
+	}
+	// Read as int64, 2^63 is the earliest time there is: a verifier that
+	// let it through would take the grant as valid since 1677.
+	grantTimes("grant-issued-at-above-2p63-1", "a signed grant with issued-at 2^63 (negative as int64), expires-at correct", 1<<63, 0)
+	grantTimes("grant-expires-at-above-2p63-1", "a signed grant with expires-at 2^64-1 (-1 ns as int64), issued-at correct", 0, 1<<64-1)
+	g.add("grant-over-4096-bad-signature", "too-large", "G1 O1", "an oversized grant with a broken signature: its size is checked first", small, func(v *vector) {
+		gc := baseGrantContext()
+		gc.Scope = strings.Repeat("s", 5000)
+		v.grant = flipAt(g.grantRaw(grantOpts{gc: gc, manifest: small.manifest, fileKey: small.fileKey}), -1, 0x01)
+	})
+	g.add("grant-version-2-bad-signature", "tampered", "G2 O1", "a version 2 grant with a broken signature: the signature is checked before the version", small, func(v *vector) {
+		v.grant = flipAt(g.grantRaw(grantOpts{gc: gc0, manifest: small.manifest, fileKey: small.fileKey, patchInfo: func(b []byte) { b[grantVersionOff+1] = 2 }}), -1, 0x80)
+	})
+	g.add("final-chunk-dropped-manifest-adjusted", "tampered", "P2", "the final chunk cut off at a chunk boundary, with a station-signed manifest and grant for the shorter sizes: the last chunk left lacks the final-chunk flag", big, func(v *vector) {
+		p := bytes.Clone(big.payload[:bb[2][0]])
+		m := *big.m
+		m.PlaintextSize = 2 * 64 << 10
+		m.PayloadSize = int64(len(p))
+		v.manifest = g.manifestRaw(m, nil)
+		v.grant = g.grant(big, v.manifest, nil)
+		v.payload = p
 	})
 
 	if err := os.RemoveAll(vectorDir); err != nil {
