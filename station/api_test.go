@@ -492,6 +492,59 @@ func TestNoSelfApproval(t *testing.T) {
 	}
 }
 
+// TestRefusedRequestsAudited: a logged-in officer's request that the station
+// refuses for what it asks (400) or for the state it meets (409), where no
+// handler records a denial by name, still leaves one record (CJIS AU-2:
+// attempts, not only successes), naming who, which laptop and session, what
+// and why; a denial a handler records itself is not recorded twice.
+func TestRefusedRequestsAudited(t *testing.T) {
+	e := newEnv(t)
+	s1, s2 := e.session("S1"), e.session("S2")
+	var q wire.AccessRequest
+	must(t, s1.do("POST", wire.PathRequests, wire.AccessRequestCreate{CaseNumber: "H-2", Reason: "review", DurationSeconds: 3600}, &q))
+	type try struct {
+		name   string
+		l      *laptop
+		path   string
+		body   any
+		code   string
+		before func()
+	}
+	tries := []try{
+		{"duplicate pending request", s1, wire.PathRequests, wire.AccessRequestCreate{CaseNumber: "H-2", Reason: "again", DurationSeconds: 3600}, wire.CodeConflict, nil},
+		{"request without a reason", s1, wire.PathRequests, wire.AccessRequestCreate{CaseNumber: "H-2", DurationSeconds: 3600}, wire.CodeBadRequest, nil},
+		{"approve for one second", s2, wire.RequestApprovePath(q.ID), wire.AccessRequestApprove{DurationSeconds: 1, Scope: "view"}, wire.CodeBadRequest, nil},
+		{"approve with an unknown scope", s2, wire.RequestApprovePath(q.ID), wire.AccessRequestApprove{DurationSeconds: 3600, Scope: "everything"}, wire.CodeBadRequest, nil},
+		{"deny with a malformed body", s2, wire.RequestDenyPath(q.ID), "deny it", wire.CodeBadRequest, nil},
+		{"revoke a pending request", s2, wire.RequestRevokePath(q.ID), wire.AccessRequestDecision{Reason: "no"}, wire.CodeConflict, nil},
+		{"approve twice", s2, wire.RequestApprovePath(q.ID), wire.AccessRequestApprove{DurationSeconds: 3600, Scope: "view"}, wire.CodeConflict, func() {
+			must(t, s2.do("POST", wire.RequestApprovePath(q.ID), wire.AccessRequestApprove{DurationSeconds: 3600, Scope: "view"}, nil))
+		}},
+	}
+	for _, tr := range tries {
+		if tr.before != nil {
+			tr.before()
+		}
+		n := len(e.records("request.refused"))
+		wantCode(t, tr.l.do("POST", tr.path, tr.body, nil), tr.code)
+		recs := e.records("request.refused")
+		if len(recs) != n+1 {
+			t.Fatalf("%s: %d new request.refused records, want 1", tr.name, len(recs)-n)
+		}
+		r := recs[n]
+		if r.Outcome != "denied" || r.OfficerID != tr.l.login.Officer.ID || r.DeviceID != tr.l.deviceID || r.SessionCode != tr.l.login.SessionCode ||
+			r.Object != "POST "+tr.path || !strings.HasPrefix(r.Detail, tr.code+": ") || len(r.Detail) < len(tr.code)+10 || r.ClientAddr == "" {
+			t.Fatalf("%s: record %+v", tr.name, r)
+		}
+	}
+	// Denials a handler records by name stay one record each.
+	n, m := len(e.records("request.refused")), len(e.records("access.approve"))
+	wantCode(t, s1.do("POST", wire.RequestApprovePath(q.ID), wire.AccessRequestApprove{DurationSeconds: 3600, Scope: "view"}, nil), wire.CodeSelfApproval)
+	if len(e.records("request.refused")) != n || len(e.records("access.approve")) != m+1 {
+		t.Fatal("a self-approval was recorded other than once, as access.approve")
+	}
+}
+
 func TestRevokedDeviceRefused(t *testing.T) {
 	e := newEnv(t)
 	l := e.session("D1")

@@ -181,6 +181,9 @@ type session struct {
 	expiresAt time.Time
 	idleUntil time.Time
 	tokenHash []byte
+	// recorded says an audit record was written for this request; a
+	// session value lives for one request only.
+	recorded bool
 }
 
 type handlerFunc func(w http.ResponseWriter, r *http.Request, s *session) error
@@ -274,9 +277,28 @@ func (srv *Server) wrap(rt route) http.Handler {
 			}
 		}
 		if err := h(w, r, s); err != nil {
+			srv.auditRefusal(r, s, err)
 			srv.writeErr(w, r, err)
 		}
 	})
+}
+
+// auditRefusal records a request of a logged-in officer that was refused
+// (a 4xx: malformed, out of range, not found, in conflict) when its handler
+// wrote no record of its own, so that every attempt on case data and every
+// decision attempt leaves one (CJIS AU-2), not only those a handler denies
+// by name. Requests without a session are audited where they are handled
+// (login, enrollment) or by authenticate.
+func (srv *Server) auditRefusal(r *http.Request, s *session, err error) {
+	var ae *apiError
+	if s == nil || s.recorded || !errors.As(err, &ae) || ae.status < 400 || ae.status >= 500 {
+		return
+	}
+	srv.deny(r, s, audit.Record{
+		Action: "request.refused",
+		Object: r.Method + " " + r.URL.Path,
+		Detail: ae.msg, // the audit log caps its fields
+	}, ae)
 }
 
 func (srv *Server) writeErr(w http.ResponseWriter, r *http.Request, err error) {
@@ -428,6 +450,9 @@ func (srv *Server) record(r *http.Request, s *session, rec audit.Record) (audit.
 		rec.DeviceID = s.deviceID
 		rec.SessionCode = s.code
 		rec.SessionDuration = now.Sub(s.createdAt)
+	}
+	if s != nil {
+		s.recorded = true
 	}
 	out, err := srv.st.audit.Append(r.Context(), rec)
 	if err != nil {
