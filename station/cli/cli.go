@@ -563,9 +563,8 @@ func cmdOfficer(sub string, args []string, env *Env) error {
 			return fmt.Errorf("officer add: password: %w", err)
 		}
 		defer clear(pw)
-		if err := station.CheckPasswordPolicy(string(pw), *id); err != nil {
-			return fmt.Errorf("officer add: %w", err)
-		}
+		// The password policy is checked by AddOfficer, so that a refused
+		// password is an audited attempt like every other admin refusal.
 		st, err := f.open()
 		if err != nil {
 			return err

@@ -164,6 +164,17 @@ func TestAdminCommands(t *testing.T) {
 			t.Errorf("%s is not in the audit log", action)
 		}
 	}
+	// The refused passwords are audited attempts, as the refused duplicate is.
+	var refusedPw int
+	for _, line := range strings.Split(all, "\n") {
+		if strings.Contains(line, "admin.officer.add") && strings.Contains(line, "failed") && strings.Contains(line, "D2") &&
+			(strings.Contains(line, "banned") || strings.Contains(line, "8 characters")) {
+			refusedPw++
+		}
+	}
+	if refusedPw != 2 {
+		t.Errorf("%d failed admin.officer.add records for D2's refused passwords, want 2", refusedPw)
+	}
 	if out := mustRun(t, "", "audit", "verify", "--data", dir); !strings.Contains(out, "intact") {
 		t.Fatalf("verify: %s", out)
 	}
