@@ -21,6 +21,10 @@ type RequestsScreen struct {
 	// QueueTab is the queue's tab, titled with the pending count.
 	QueueTab *container.TabItem
 	Status   *widget.Label
+	// QueueStatus, above the queue, says what was last decided here and
+	// when nothing is waiting.
+	QueueStatus *widget.Label
+	decided     string
 
 	mine, queue []Request
 
@@ -121,7 +125,10 @@ func (u *UI) showRequests() {
 				s.Queue.SetItemHeight(id, v.MinSize().Height)
 			},
 		)
-		s.QueueTab = container.NewTabItemWithIcon("Unit queue", theme.ListIcon(), s.Queue)
+		s.QueueStatus = widget.NewLabel("")
+		s.QueueStatus.Wrapping = fyne.TextWrapWord
+		s.QueueStatus.Hide()
+		s.QueueTab = container.NewTabItemWithIcon("Unit queue", theme.ListIcon(), container.NewBorder(s.QueueStatus, nil, nil, nil, s.Queue))
 		s.Tabs.Append(s.QueueTab)
 	}
 	u.Requests = s
@@ -161,6 +168,7 @@ func (u *UI) loadRequests(s *RequestsScreen) {
 				}
 				s.queue = queue
 				s.QueueTab.Text = fmt.Sprintf("Unit queue (%d)", len(queue))
+				s.showQueueStatus()
 				s.Tabs.Refresh()
 				s.Queue.Refresh()
 				if u.nav != nil {
@@ -169,6 +177,24 @@ func (u *UI) loadRequests(s *RequestsScreen) {
 			}
 		}
 	})
+}
+
+// showQueueStatus shows the last decision made here and, when the queue is
+// empty, that nothing is waiting.
+func (s *RequestsScreen) showQueueStatus() {
+	var lines []string
+	if s.decided != "" {
+		lines = append(lines, s.decided)
+	}
+	if len(s.queue) == 0 {
+		lines = append(lines, "No access requests are waiting for a decision in your unit.")
+	}
+	if len(lines) == 0 {
+		s.QueueStatus.Hide()
+		return
+	}
+	s.QueueStatus.SetText(strings.Join(lines, "\n"))
+	s.QueueStatus.Show()
 }
 
 func (u *UI) showApprove(s *RequestsScreen, r Request) {
@@ -196,6 +222,12 @@ func (u *UI) showApprove(s *RequestsScreen, r Request) {
 			return func() {
 				if err != nil {
 					u.showError("Approve", err)
+				} else {
+					what := "open"
+					if scope == ScopeAnnotate {
+						what = "open and annotate"
+					}
+					s.decided = fmt.Sprintf("Approved: %s (%s) may %s case %s for %s.", r.RequesterN, r.Requester, what, r.CaseNumber, describeDuration(dur))
 				}
 				u.loadRequests(s)
 			}
@@ -228,6 +260,8 @@ func (u *UI) showDeny(s *RequestsScreen, r Request) {
 			return func() {
 				if err != nil {
 					u.showError("Deny", err)
+				} else {
+					s.decided = fmt.Sprintf("Denied: %s (%s) was told why they may not open case %s.", r.RequesterN, r.Requester, r.CaseNumber)
 				}
 				u.loadRequests(s)
 			}

@@ -394,6 +394,38 @@ func TestSupervisorQueue(t *testing.T) {
 	if got := u.nav.Requests.Text; got != "Requests (1)" {
 		t.Errorf("badge after decisions = %q", got)
 	}
+	// The queue says what was decided last; when another supervisor has
+	// decided the rest, it says nothing is waiting instead of going blank.
+	if st := u.Requests.QueueStatus; !st.Visible() || st.Text != "Denied: Dana Reyes (D-4471) was told why they may not open case 2026-0244." {
+		t.Errorf("queue status after deny = %q (shown %v)", st.Text, st.Visible())
+	}
+	b.requests[1].State = StateDenied
+	u.loadRequests(u.Requests)
+	if st := u.Requests.QueueStatus.Text; !strings.Contains(st, "No access requests are waiting for a decision in your unit.") {
+		t.Errorf("empty queue status = %q", st)
+	}
+}
+
+// TestApprovalIsConfirmed: the supervisor sees what an approval granted.
+func TestApprovalIsConfirmed(t *testing.T) {
+	b := newFakeBackend()
+	b.requests = []Request{{ID: "r1", CaseID: "c1", CaseNumber: "2026-0117", Requester: "D-5020", RequesterN: "Sam Ortiz", Reason: "Linked burglary",
+		Duration: 24 * time.Hour, State: StatePending, Created: time.Now()}}
+	b.nextID = 1
+	u := newTestUI(t, b, nil)
+	login(t, u, "S-1001", "supervisor-pw")
+	test.Tap(u.nav.Requests)
+	if u.Requests.QueueStatus.Visible() {
+		t.Errorf("queue status shown before any decision: %q", u.Requests.QueueStatus.Text)
+	}
+	test.Tap(buttons(u, "Approve…")[0])
+	u.Requests.ApproveDuration.SetSelected("1 week")
+	u.Requests.ApproveScope.SetSelected("View and annotate")
+	test.Tap(u.Requests.ConfirmApprove)
+	want := "Approved: Sam Ortiz (D-5020) may open and annotate case 2026-0117 for 1 week.\nNo access requests are waiting for a decision in your unit."
+	if st := u.Requests.QueueStatus; !st.Visible() || st.Text != want {
+		t.Errorf("queue status after approve = %q (shown %v), want %q", st.Text, st.Visible(), want)
+	}
 }
 
 func TestAuditTrail(t *testing.T) {
