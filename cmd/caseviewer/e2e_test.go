@@ -398,4 +398,32 @@ func TestEndToEndRealWindow(t *testing.T) {
 	if white > total/100 || wm > total/200 {
 		t.Errorf("the lock screen still shows the page: %d white, %d watermark pixels of %d", white, wm, total)
 	}
+
+	// No case plaintext reached the app's folders: the document it opened,
+	// rendered, cached and wiped left neither PDF bytes nor its text (the
+	// demo PDFs' text streams are not compressed) nor its case's title.
+	p.stop()
+	files := 0
+	for _, root := range []string{home, filepath.Join(tmp, "apptmp")} {
+		err := filepath.WalkDir(root, func(path string, d os.DirEntry, err error) error {
+			if err != nil || d.IsDir() {
+				return err
+			}
+			files++
+			b, err := os.ReadFile(path)
+			if err != nil {
+				return err
+			}
+			for _, s := range []string{"%PDF", "smeared deposit", "Harbor Street"} {
+				if bytes.Contains(b, []byte(s)) {
+					t.Errorf("%s holds %q", path, s)
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	t.Logf("scanned %d files the app left in its HOME, XDG folders and TMPDIR: no case plaintext", files)
 }
