@@ -53,6 +53,7 @@ func snapshot() string {
 			s = append(s, a.String())
 		}
 		slices.Sort(s)
+		b.WriteByte(' ')
 		b.WriteString(strings.Join(s, ","))
 		b.WriteByte(';')
 	}
