@@ -450,8 +450,6 @@ func (srv *Server) record(r *http.Request, s *session, rec audit.Record) (audit.
 		rec.DeviceID = s.deviceID
 		rec.SessionCode = s.code
 		rec.SessionDuration = now.Sub(s.createdAt)
-	}
-	if s != nil {
 		s.recorded = true
 	}
 	out, err := srv.st.audit.Append(r.Context(), rec)
