@@ -289,6 +289,7 @@ func (srv *Server) setDecision(w http.ResponseWriter, r *http.Request, s *sessio
 	}
 	if n, _ := res.RowsAffected(); n != 1 {
 		rec.Outcome, rec.Detail = "superseded", "another decision came first; this "+rec.Outcome+" did not take effect"
+		s.refused = true
 		srv.record(r, s, rec)
 		return fail(http.StatusConflict, wire.CodeConflict, "Another decision on this request came first.")
 	}

@@ -537,6 +537,22 @@ func TestRefusedRequestsAudited(t *testing.T) {
 			t.Fatalf("%s: record %+v", tr.name, r)
 		}
 	}
+	// An annotation recorded as allowed and then refused when it is written
+	// (its document is at the cap) is followed by the refusal.
+	tech := e.session("E1")
+	doc := e.docOf("H-1")
+	if _, err := e.st.db.Exec(`WITH RECURSIVE k(i) AS (SELECT 1 UNION ALL SELECT i+1 FROM k WHERE i < ?)
+		INSERT INTO annotations(id, document_id, created_at) SELECT 'ANN-FILL-' || i, ?, 1 FROM k`, MaxAnnotationsPerDocument, doc); err != nil {
+		t.Fatal(err)
+	}
+	n0, c0 := len(e.records("request.refused")), len(e.records("annotation.create"))
+	note := wire.AnnotationInput{Page: 1, Rect: wire.Rect{X0: 72, Y0: 500, X1: 200, Y1: 540}, Kind: wire.AnnotationHighlight, Color: "#ffff00"}
+	wantCode(t, tech.do("POST", wire.AnnotationsPath(doc), note, nil), wire.CodeTooLarge)
+	if refused, created := e.records("request.refused"), e.records("annotation.create"); len(refused) != n0+1 || len(created) != c0+1 ||
+		refused[n0].Index < created[c0].Index || !strings.HasPrefix(refused[n0].Detail, wire.CodeTooLarge+": ") || refused[n0].OfficerID != "E1" {
+		t.Fatalf("annotation over the cap: %d create and %d refused records: %+v", len(created)-c0, len(refused)-n0, refused[n0:])
+	}
+
 	// Denials a handler records by name stay one record each.
 	n, m := len(e.records("request.refused")), len(e.records("access.approve"))
 	wantCode(t, s1.do("POST", wire.RequestApprovePath(q.ID), wire.AccessRequestApprove{DurationSeconds: 3600, Scope: "view"}, nil), wire.CodeSelfApproval)

@@ -181,9 +181,10 @@ type session struct {
 	expiresAt time.Time
 	idleUntil time.Time
 	tokenHash []byte
-	// recorded says an audit record was written for this request; a
-	// session value lives for one request only.
-	recorded bool
+	// refused says a refusal of this request was recorded (deny, or a
+	// decision that lost a race); a session value lives for one request
+	// only.
+	refused bool
 }
 
 type handlerFunc func(w http.ResponseWriter, r *http.Request, s *session) error
@@ -285,13 +286,16 @@ func (srv *Server) wrap(rt route) http.Handler {
 
 // auditRefusal records a request of a logged-in officer that was refused
 // (a 4xx: malformed, out of range, not found, in conflict) when its handler
-// wrote no record of its own, so that every attempt on case data and every
-// decision attempt leaves one (CJIS AU-2), not only those a handler denies
-// by name. Requests without a session are audited where they are handled
-// (login, enrollment) or by authenticate.
+// recorded no refusal of its own, so that every attempt on case data and
+// every decision attempt leaves one (CJIS AU-2), not only those a handler
+// denies by name. That includes a request refused after its handler
+// recorded it as allowed (an annotation that meets its document's limit or
+// a concurrent edit when it is written): the refusal follows that record.
+// Requests without a session are audited where they are handled (login,
+// enrollment) or by authenticate.
 func (srv *Server) auditRefusal(r *http.Request, s *session, err error) {
 	var ae *apiError
-	if s == nil || s.recorded || !errors.As(err, &ae) || ae.status < 400 || ae.status >= 500 {
+	if s == nil || s.refused || !errors.As(err, &ae) || ae.status < 400 || ae.status >= 500 {
 		return
 	}
 	srv.deny(r, s, audit.Record{
@@ -450,7 +454,6 @@ func (srv *Server) record(r *http.Request, s *session, rec audit.Record) (audit.
 		rec.DeviceID = s.deviceID
 		rec.SessionCode = s.code
 		rec.SessionDuration = now.Sub(s.createdAt)
-		s.recorded = true
 	}
 	out, err := srv.st.audit.Append(r.Context(), rec)
 	if err != nil {
@@ -464,6 +467,9 @@ func (srv *Server) record(r *http.Request, s *session, rec audit.Record) (audit.
 // stands even if the record cannot be written.
 func (srv *Server) deny(r *http.Request, s *session, rec audit.Record, e *apiError) error {
 	rec.Outcome = "denied"
+	if s != nil {
+		s.refused = true
+	}
 	if rec.Detail == "" {
 		rec.Detail = e.code
 	} else {
