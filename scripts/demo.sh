@@ -21,11 +21,6 @@ if [ "${CV_DEMO_INNER:-}" = 1 ]; then
 		[ $i -gt 50 ] && break
 		sleep 0.1
 	done
-	# The outer script waits for this shell before it deletes the demo
-	# folder. Ctrl+C reaches the app as well: let it quit and wipe, then
-	# stop the keyring (the trap resets to the default in the app).
-	printf '%s\n' "$$" >"$CV_DEMO_PIDFILE"
-	trap ':' INT TERM
 	"$@"
 	exit $?
 fi
@@ -72,16 +67,7 @@ fi
 work="$(mktemp -d "${TMPDIR:-/tmp}/caseviewer-demo.XXXXXX")"
 spid=""
 cleanup() {
-	# After Ctrl+C the app quits and wipes on its own: wait for it (at most
-	# 10 s), so that nothing it writes on the way out outlives the folder.
-	if [ -s "$work/inner.pid" ]; then
-		ipid="$(cat "$work/inner.pid")"
-		i=0
-		while kill -0 "$ipid" 2>/dev/null && [ $i -lt 100 ]; do
-			i=$((i + 1))
-			sleep 0.1
-		done
-	fi
+	trap '' INT TERM # a second Ctrl+C must not cut the clean-up short
 	if [ -n "$spid" ]; then kill "$spid" 2>/dev/null || true; wait "$spid" 2>/dev/null || true; fi
 	rm -rf "$work"
 }
@@ -147,7 +133,14 @@ if [ "$keyring" = private ]; then
 	say "using a throwaway keyring for the demo (your own keyring is not touched)"
 	export HOME="$work/home" XDG_CONFIG_HOME="$work/home/.config" XDG_DATA_HOME="$work/home/.local/share" \
 		XDG_STATE_HOME="$work/home/.local/state" XDG_CACHE_HOME="$work/home/.cache"
-	CV_DEMO_INNER=1 CV_DEMO_PIDFILE="$work/inner.pid" dbus-run-session -- "$PWD/scripts/demo.sh" "$bin/caseviewer" || true
+	# Ctrl+C is ignored by this script, the private D-Bus and the keyring
+	# while the app runs; the app, which asks for it, still gets it, quits
+	# and wipes through the keyring, and only then does the session end and
+	# the clean-up delete the folder. (Without this the bus and keyring died
+	# at once and the folder went while the app was still quitting.)
+	trap '' INT
+	CV_DEMO_INNER=1 dbus-run-session -- "$PWD/scripts/demo.sh" "$bin/caseviewer" || true
+	trap 'exit 130' INT TERM
 else
 	export XDG_CONFIG_HOME="$work/home/.config" XDG_STATE_HOME="$work/home/.local/state" XDG_CACHE_HOME="$work/home/.cache" \
 		CASEVIEWER_KEYRING_SERVICE=org.caseviewer.CaseViewer.demo
