@@ -228,6 +228,7 @@ func (u *UI) showApprove(s *RequestsScreen, r Request) {
 						what = "open and annotate"
 					}
 					s.decided = fmt.Sprintf("Approved: %s (%s) may %s case %s for %s.", r.RequesterN, r.Requester, what, r.CaseNumber, describeDuration(dur))
+					s.showQueueStatus() // now, even if the reload below fails
 				}
 				u.loadRequests(s)
 			}
@@ -262,6 +263,7 @@ func (u *UI) showDeny(s *RequestsScreen, r Request) {
 					u.showError("Deny", err)
 				} else {
 					s.decided = fmt.Sprintf("Denied: %s (%s) was told why they may not open case %s.", r.RequesterN, r.Requester, r.CaseNumber)
+					s.showQueueStatus()
 				}
 				u.loadRequests(s)
 			}
