@@ -259,12 +259,9 @@ type blendTables struct {
 	lightInk        [3][256 * 256]uint8
 }
 
-var (
-	blendOnce sync.Once
-	blend     *blendTables
-)
+var blendTablesOnce = sync.OnceValue(buildBlendTables)
 
-func buildBlendTables() {
+func buildBlendTables() *blendTables {
 	t := new(blendTables)
 	dark := [3]uint32{wmInkR, wmInkG, wmInkB}
 	light := [3]uint32{wmLightInkR, wmLightInkG, wmLightInkB}
@@ -281,12 +278,11 @@ func buildBlendTables() {
 			}
 		}
 	}
-	blend = t
+	return t
 }
 
 func compositeSpans(img *image.RGBA, m *wmMask, spans []span) {
-	blendOnce.Do(buildBlendTables)
-	bt := blend
+	bt := blendTablesOnce()
 	for _, sp := range spans {
 		off, n := int(sp.start), int(sp.end-sp.start)
 		y := off / m.w

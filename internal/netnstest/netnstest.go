@@ -24,6 +24,17 @@ import (
 	"time"
 )
 
+// Unavailable ends a test that needs a network namespace the machine cannot
+// give it, saying why: a skip, except under CI=true, where it fails (CI
+// must run these tests).
+func Unavailable(t testing.TB, why string) {
+	t.Helper()
+	if os.Getenv("CI") == "true" {
+		t.Fatalf("CI must run the network namespace tests, but %s", why)
+	}
+	t.Skipf("skipping the network namespace test: %s", why)
+}
+
 // Pair is two network namespaces, A and B, joined by a veth pair whose ends
 // VethA (in A) and VethB (in B) are up with the addresses given to New. Both
 // namespaces, and every helper started in them, go away when the test ends.
@@ -49,12 +60,7 @@ type Line struct {
 // side.
 func New(t testing.TB, tag, addrA, addrB string) *Pair {
 	t.Helper()
-	skip := func(why string) {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("CI must run the network namespace tests, but %s", why)
-		}
-		t.Skipf("skipping the network namespace test: %s", why)
-	}
+	skip := func(why string) { Unavailable(t, why) }
 	if os.Geteuid() != 0 {
 		skip("it needs root")
 	}
